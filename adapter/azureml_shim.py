@@ -1,0 +1,51 @@
+"""Serve our modules under the `azureml.*` names score scripts import, installed or not.
+
+Like azmlinfsrv, our `aml_request`/`aml_response` always win over `azureml-contrib-services`; their parent
+packages come from a real installation when there is one (so `azureml.core` stays intact), else they are empty
+namespace packages. Nothing else of `azureml` is provided.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+ALIASES = {
+    "azureml.contrib.services.aml_request": "adapter.aml_request",
+    "azureml.contrib.services.aml_response": "adapter.aml_response",
+}
+_PARENTS = {alias.rsplit(".", i)[0] for alias in ALIASES for i in range(1, alias.count(".") + 1)}
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The target module is already executed."""
+
+
+class _AzuremlFinder(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in ALIASES:
+            return importlib.util.spec_from_loader(fullname, _AliasLoader(ALIASES[fullname]))
+        if fullname in _PARENTS:
+            real = importlib.machinery.PathFinder.find_spec(fullname, path)
+            return real or importlib.machinery.ModuleSpec(fullname, None, is_package=True)
+        return None
+
+
+def install() -> None:
+    """Put the finder first on `sys.meta_path` (idempotent)."""
+    if not any(isinstance(finder, _AzuremlFinder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AzuremlFinder())

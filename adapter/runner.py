@@ -1,0 +1,118 @@
+"""Run `run()` with a timeout and a concurrency limit, without signals.
+
+azmlinfsrv times `run()` out with SIGALRM, which only works on the main thread; the Functions worker calls sync
+handlers on a thread pool. So each call runs on a runner thread while the handler thread waits on it. On expiry the
+handler answers at once, and the abandoned call is interrupted by an exception raised asynchronously in its
+thread (it lands at the next Python bytecode, so pure-Python loops stop; a call blocked in C stops when it
+returns). Its result is discarded, and the concurrency slot it holds is only freed when it really ends, so a
+script written for one-request-at-a-time workers never sees two calls at once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+class ScoringTimeout(Exception):
+    """`run()` did not finish within SCORING_TIMEOUT_MS."""
+
+    def __init__(self, timeout_ms: int) -> None:
+        super().__init__(f"Scoring timeout after {timeout_ms} ms")
+        self.timeout_ms = timeout_ms
+
+
+class _Interrupted(BaseException):
+    """Raised inside an abandoned `run()`; a BaseException so a script's `except Exception` does not swallow it."""
+
+
+class _Call:
+    __slots__ = ("fn", "kwargs", "done", "lock", "thread_id", "started", "finished", "abandoned",
+                 "result", "error", "elapsed_ms")
+
+    def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        self.fn = fn
+        self.kwargs = kwargs
+        self.done = threading.Event()
+        self.lock = threading.Lock()
+        self.thread_id = 0
+        self.started = 0.0
+        self.finished = False
+        self.abandoned = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.elapsed_ms = 0.0
+
+
+class Runner:
+    def __init__(self, timeout_ms: int, concurrency: int) -> None:
+        self.timeout_ms = timeout_ms
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._idle = 0
+        self._idle_lock = threading.Lock()
+
+    def call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float]:
+        """`fn(**kwargs)` and its duration in ms; its exception is re-raised, `ScoringTimeout` on expiry."""
+        call = _Call(fn, kwargs)
+        with self._idle_lock:
+            if self._idle:
+                self._idle -= 1
+            else:
+                threading.Thread(target=self._work, name="adapter-run", daemon=True).start()
+        self._queue.put(call)
+        timeout = self.timeout_ms / 1000
+        while not call.done.wait(timeout):
+            with call.lock:
+                if call.finished:
+                    break
+                if call.started:  # waiting for a slot does not count, as queueing in azmlinfsrv does not
+                    left = call.started + timeout - time.perf_counter()
+                    if left <= 0:
+                        self._abandon(call)
+                        raise ScoringTimeout(self.timeout_ms)
+                    timeout = left
+        if call.error is not None:
+            raise call.error
+        return call.result, call.elapsed_ms
+
+    @staticmethod
+    def _abandon(call: _Call) -> None:
+        """Called with `call.lock` held and the call running: interrupt it in its own thread."""
+        call.abandoned = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), ctypes.py_object(_Interrupted))
+
+    def _work(self) -> None:
+        while True:
+            try:
+                call = self._queue.get()
+                self._execute(call)
+                with self._idle_lock:
+                    self._idle += 1
+            except _Interrupted:
+                # An interruption that landed after the call had ended: this thread stays in service.
+                with self._idle_lock:
+                    self._idle += 1
+
+    def _execute(self, call: _Call) -> None:
+        with self._slots:
+            with call.lock:
+                if call.abandoned:
+                    return
+                call.thread_id = threading.get_ident()
+                call.started = time.perf_counter()
+            try:
+                call.result = call.fn(**call.kwargs)
+            except BaseException as ex:  # delivered to the waiting handler, never lost in this thread
+                call.error = ex
+            finally:
+                with call.lock:
+                    call.elapsed_ms = (time.perf_counter() - call.started) * 1000
+                    call.finished = True
+                    if call.abandoned:  # cancel an interruption still pending after run() ended
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), None)
+                call.done.set()

@@ -1,0 +1,90 @@
+"""`/score` and `/`: the request pipeline around the entry script, answer for answer like azmlinfsrv."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import azure.functions as func
+
+from . import request_conversion as rc
+from .aml_response import FAILED_HEADER
+from .input_parsers import InputError
+from .lifecycle import Lifecycle, ScriptUnavailable
+from .response_conversion import INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
+from .runner import Runner, ScoringTimeout
+from .settings import Settings
+from .tracing import HeaderTooLong, RequestIds
+
+logger = logging.getLogger("adapter")
+
+HTML = "text/html; charset=utf-8"
+
+
+class ScoringService:
+    """One per process: the settings, the entry script's lifecycle and the runner for `run()`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lifecycle = Lifecycle(settings)
+        self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency)
+
+    def score(self, req: func.HttpRequest) -> func.HttpResponse:
+        return _with_request_ids(req, self._score)
+
+    def health(self, req: func.HttpRequest) -> func.HttpResponse:
+        """The liveness probe: answers without loading the script, as a cold instance is alive."""
+        return _with_request_ids(req, lambda _: func.HttpResponse("Healthy", headers={"Content-Type": HTML}))
+
+    def _score(self, req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            script = self.lifecycle.imported()
+            if not script.raw and req.method not in ("GET", "POST"):
+                # No input to parse, so no need to run init(): OPTIONS is a plain 200, HEAD is refused.
+                if req.method == "OPTIONS":
+                    return func.HttpResponse("", headers={"Content-Type": HTML, FAILED_HEADER: "False"})
+                return error_response(405, "Method not allowed")
+            script = self.lifecycle.ready()
+        except ScriptUnavailable as ex:
+            response = error_response(503, ex.message)
+            response.headers["Retry-After"] = str(max(1, round(ex.retry_after)))
+            return response
+        try:
+            kwargs = script.parser(req)
+        except InputError as ex:
+            return error_response(ex.status, str(ex))
+        if script.wants_headers:
+            kwargs["request_headers"] = rc.flask_headers(req)
+        try:
+            output, elapsed_ms = self.runner.call(script.run, kwargs)
+        except ScoringTimeout as ex:
+            logger.error("run() timed out after %d ms", ex.timeout_ms)
+            return error_response(500, str(ex), failed=True)
+        except BaseException:  # whatever the script raises, the client gets JSON and the process lives on
+            logger.exception("run() raised an exception")
+            return error_response(500, SCRIPT_ERROR, failed=True)
+        try:
+            response = from_run_output(output)
+        except Exception:
+            logger.exception("run() returned a value that cannot be sent as JSON")
+            return error_response(500, INTERNAL_ERROR)
+        response.headers["x-ms-run-fn-exec-ms"] = f"{elapsed_ms:.3f}"
+        return response
+
+
+def _with_request_ids(
+    req: func.HttpRequest, handle: Callable[[func.HttpRequest], func.HttpResponse]
+) -> func.HttpResponse:
+    try:
+        ids = RequestIds.from_headers(req.headers)
+    except HeaderTooLong as ex:
+        response = error_response(431, ex.message)
+        ex.partial.apply(response.headers)
+        return response
+    try:
+        response = handle(req)
+    except Exception:
+        logger.exception("Unexpected failure while handling %s %s", req.method, req.url)
+        response = error_response(500, INTERNAL_ERROR)
+    ids.apply(response.headers)
+    return response

@@ -1,0 +1,93 @@
+"""Configuration from the same environment variables azmlinfsrv reads.
+
+Azure Functions fills the environment from app settings (or `local.settings.json` `Values` under `func start` and
+`python -m adapter serve`), so one set of names works on AML, on Functions and locally.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The function app root: the folder holding `function_app.py` and this package.
+FUNCTION_APP_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_TIMEOUT_MS = 3_600_000
+DEFAULT_INIT_RETRY_MS = 1_000
+
+
+class ConfigError(Exception):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_root: Path
+    entry_script: Path
+    source_dir: Path | None
+    model_dir: Path | None
+    scoring_timeout_ms: int
+    cors_origins: tuple[str, ...]
+    service_name: str
+    service_version: str
+    service_path_prefix: str
+    #: How many `run()` calls may execute at once; 1 (the default) serialises them like an azmlinfsrv worker.
+    scoring_concurrency: int
+    #: First back-off after a failed import/`init()`; it doubles on each failure, up to a minute.
+    init_retry_ms: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        root = env.get("AML_APP_ROOT")
+        app_root = _existing_dir("AML_APP_ROOT", Path(root).expanduser() if root else FUNCTION_APP_ROOT)
+        entry_script = (app_root / (env.get("AZUREML_ENTRY_SCRIPT") or "score.py")).resolve()
+        if not entry_script.is_file():
+            raise ConfigError(f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(entry_script)!r} is not one.")
+        source = env.get("AZUREML_SOURCE_DIRECTORY")
+        source_dir = _existing_dir("AZUREML_SOURCE_DIRECTORY", app_root / source) if source else None
+        model_dir = env.get("AZUREML_MODEL_DIR") or None
+        return cls(
+            app_root=app_root,
+            entry_script=entry_script,
+            source_dir=source_dir,
+            model_dir=Path(model_dir) if model_dir else default_model_dir(app_root),
+            scoring_timeout_ms=_positive_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
+            cors_origins=tuple(o.strip() for o in env.get("AML_CORS_ORIGINS", "").split(",") if o.strip()),
+            service_name=env.get("SERVICE_NAME", "ML service"),
+            service_version=env.get("SERVICE_VERSION", "1.0"),
+            service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
+            scoring_concurrency=_positive_int(env, "SCORING_CONCURRENCY", 1),
+            init_retry_ms=_positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
+        )
+
+
+def default_model_dir(app_root: Path) -> Path | None:
+    """Lay out AZUREML_MODEL_DIR as AML does: one model with one version -> its folder; several -> `models/`."""
+    models = app_root / "models"
+    if not models.is_dir():
+        return None
+    versions = [v for m in models.iterdir() if m.is_dir() for v in m.iterdir() if v.is_dir()]
+    return versions[0] if len(versions) == 1 else models
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {value}.")
+    return value
+
+
+def _existing_dir(name: str, path: Path) -> Path:
+    path = path.resolve()
+    if not path.is_dir():
+        raise ConfigError(f"{name} must name an existing folder; {str(path)!r} is not one.")
+    return path

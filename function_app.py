@@ -1,0 +1,25 @@
+"""Azure Functions entry point (Python v2 model): wires the AML-compatible routes to the adapter.
+
+Keep this import cheap: the worker imports it while indexing; the entry script loads on the first request.
+"""
+
+import azure.functions as func
+
+from adapter import handlers
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="score", methods=handlers.ALL_METHODS, auth_level=func.AuthLevel.FUNCTION)
+def score(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.score(req)
+
+
+@app.route(route="/", methods=handlers.ALL_METHODS)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.health(req)
+
+
+@app.route(route="{*path}", methods=handlers.ALL_METHODS)
+def not_found(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.not_found(req)
