@@ -85,7 +85,7 @@ def run(Inputs: dict, GlobalParameters: dict | None = None) -> dict:
     probabilities = _predict_proba(rows)
     if method == "predict":
         return {"Results": [class_names[i] for i in probabilities.argmax(axis=1)]}
-    return {"Results": [dict(zip(class_names, map(float, row))) for row in probabilities]}
+    return {"Results": [dict(zip(class_names, map(float, row), strict=True)) for row in probabilities]}
 
 
 def _method(global_parameters: object) -> str:

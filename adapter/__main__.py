@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from .settings import FUNCTION_APP_ROOT
+from .settings import FUNCTION_APP_ROOT, ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .local_host import serve as run_server
 
-        run_server(FUNCTION_APP_ROOT, args.host, args.port)
+        try:
+            run_server(FUNCTION_APP_ROOT, args.host, args.port)
+        except ConfigError as ex:
+            print(f"error: {ex}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -93,7 +93,7 @@ def _analyse(module: ModuleType, run: Callable[..., Any]) -> EntryScript:
     wants_headers = any(p.name == "request_headers" for p in params)
     params = [p for p in params if p.name != "request_headers"]
     if not params:
-        other = " other than \"request_headers\"" if wants_headers else " for input data"
+        other = ' other than "request_headers"' if wants_headers else " for input data"
         raise ScriptError(f"run() needs to accept an argument{other}.")
     raw = aml_request.raw_http_requested
     decorated = is_schema_decorated(run)

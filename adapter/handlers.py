@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from .response_conversion import error_response
+from .response_conversion import HTML, error_response
 from .settings import ConfigError, Settings
+from .tracing import with_request_ids
 
 if TYPE_CHECKING:
     from .scoring import ScoringService
@@ -58,9 +59,10 @@ def score(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def health(req: func.HttpRequest) -> func.HttpResponse:
+    """The liveness probe: alive as soon as the process is, without settings or the entry script."""
     if req.method not in HEALTH_METHODS:
         return error_response(405, NOT_ALLOWED)
-    return _call(lambda s: s.health(req))
+    return with_request_ids(req, lambda _: func.HttpResponse("Healthy", headers={"Content-Type": HTML}))
 
 
 def not_found(req: func.HttpRequest) -> func.HttpResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,11 +24,12 @@ from azure.functions import meta
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
 from .routing import RouteTable
+from .settings import positive_int
 
 logger = logging.getLogger("adapter.serve")
 
-#: The Functions host's default request body limit (100 MB).
-MAX_BODY_BYTES = 104_857_600
+#: The Functions host's default request body limit (100 MB); FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too.
+DEFAULT_MAX_BODY_BYTES = 104_857_600
 
 
 class RequestRejected(Exception):
@@ -54,8 +56,8 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             body = self._read_body()
         except RequestRejected as ex:
             self.close_connection = True
-            self._send(ex.status, {"Content-Type": "application/json"}, [],
-                       json.dumps({"message": ex.message}).encode())
+            message = json.dumps({"message": ex.message}).encode()
+            self._send(ex.status, {"Content-Type": "application/json"}, [], message)
             self._log(ex.status, started)
             return
         target = urlsplit(self.path)
@@ -78,15 +80,24 @@ class FunctionsHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._read_chunked()
+            return self._read_sized()
+        except ValueError:
+            raise RequestRejected(400, "The request's Content-Length or chunked framing is malformed.") from None
+
+    def _read_sized(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            raise RequestRejected(413, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes.")
+        if length < 0:
+            raise ValueError(length)
+        if length > self.server.max_body_bytes:
+            raise self._too_large()
         return self.rfile.read(length) if length else b""
 
     def _read_chunked(self) -> bytes:
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
@@ -94,10 +105,14 @@ class FunctionsHandler(BaseHTTPRequestHandler):
                     pass
                 return b"".join(chunks)
             total += size
-            if total > MAX_BODY_BYTES:
-                raise RequestRejected(413, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes.")
+            if total > self.server.max_body_bytes:
+                raise self._too_large()
             chunks.append(self.rfile.read(size))
             self.rfile.readline()
+
+    def _too_large(self) -> RequestRejected:
+        limit = self.server.max_body_bytes
+        return RequestRejected(413, f"The request body is larger than the limit of {limit} bytes.")
 
     def _function_request(self, body: bytes, route_params: dict[str, str]) -> func.HttpRequest:
         """The worker's own conversion, from the message the host would have sent it."""
@@ -107,20 +122,24 @@ class FunctionsHandler(BaseHTTPRequestHandler):
         query: dict[str, str] = {}
         for key, value in parse_qsl(urlsplit(self.path).query, keep_blank_values=True):
             query[key] = f"{query[key]},{value}" if key in query else value
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
 
         def strings(values: dict[str, str]) -> dict[str, meta.Datum]:
             return {k: meta.Datum(v, "string") for k, v in values.items()}
 
-        datum = meta.Datum(type="http", value={
-            "method": meta.Datum(self.command, "string"),
-            "url": meta.Datum(f"http://{host}{self.path}", "string"),
-            "headers": strings(headers),
-            "query": strings(query),
-            "params": strings(route_params),
-            "body": meta.Datum(body, "bytes"),
-        })
-        return HttpRequestConverter.decode(datum, trigger_metadata=None)
+        datum = meta.Datum(
+            type="http",
+            value={
+                "method": meta.Datum(self.command, "string"),
+                "url": meta.Datum(f"http://{host}{self.path}", "string"),
+                "headers": strings(headers),
+                "query": strings(query),
+                "params": strings(route_params),
+                "body": meta.Datum(body, "bytes"),
+            },
+        )
+        request: func.HttpRequest = HttpRequestConverter.decode(datum, trigger_metadata=None)
+        return request
 
     def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
         self.send_response(status)
@@ -137,8 +156,14 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _log(self, status: int, started: float) -> None:
-        logger.info('%s "%s %s" %d %.1fms', self.client_address[0], self.command, self.path, status,
-                    (time.perf_counter() - started) * 1000)
+        logger.info(
+            '%s "%s %s" %d %.1fms',
+            self.client_address[0],
+            self.command,
+            self.path,
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         """Replaced by `_log`: one line per request."""
@@ -159,9 +184,10 @@ class LocalHost(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], routes: RouteTable) -> None:
+    def __init__(self, address: tuple[str, int], routes: RouteTable, max_body_bytes: int) -> None:
         super().__init__(address, FunctionsHandler)
         self.routes = routes
+        self.max_body_bytes = max_body_bytes
 
 
 def create(app_root: Path, host: str, port: int) -> LocalHost:
@@ -175,7 +201,8 @@ def create(app_root: Path, host: str, port: int) -> LocalHost:
         sys.path.insert(0, str(app_root))
     app = importlib.import_module("function_app").app
     routes = RouteTable.from_app(app, host_config.route_prefix(app_root))
-    return LocalHost((host, port), routes)
+    limit = positive_int(os.environ, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", DEFAULT_MAX_BODY_BYTES)
+    return LocalHost((host, port), routes, limit)
 
 
 def serve(app_root: Path, host: str, port: int) -> None:
@@ -190,4 +217,3 @@ def serve(app_root: Path, host: str, port: int) -> None:
         logger.info("Stopping")
     finally:
         server.server_close()
-

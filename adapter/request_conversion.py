@@ -19,7 +19,8 @@ FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form
 
 def raw_query(req: func.HttpRequest) -> str:
     """The query string as sent: `req.params` collapses repeated keys, `req.url` keeps them."""
-    return req.url.partition("?")[2].partition("#")[0]
+    url: str = req.url
+    return url.partition("?")[2].partition("#")[0]
 
 
 def query_args(req: func.HttpRequest) -> MultiDict[str, str]:

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from .aml_response import FAILED_HEADER
 
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more info."
 SCRIPT_ERROR = "An unexpected error occurred in scoring script. Check the logs for more info."
 # Hop-by-hop or recomputed by the host from the body we hand it.

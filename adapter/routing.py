@@ -60,15 +60,25 @@ class RouteTable:
             for binding in function.get_bindings():
                 if binding.type != "httpTrigger":
                     continue
-                methods = getattr(binding, "methods", None) or ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD",
-                                                                "OPTIONS"]
-                template = getattr(binding, "route", None) or function.get_function_name()
-                routes.append(Route(
-                    function.get_function_name(),
-                    template.strip("/"),
-                    frozenset(str(getattr(m, "value", m)).upper() for m in methods),
-                    function.get_user_function(),
-                ))
+                methods = getattr(binding, "methods", None) or [
+                    "GET",
+                    "POST",
+                    "PUT",
+                    "DELETE",
+                    "PATCH",
+                    "HEAD",
+                    "OPTIONS",
+                ]
+                name = str(function.get_function_name())
+                template = str(getattr(binding, "route", None) or name)
+                routes.append(
+                    Route(
+                        name,
+                        template.strip("/"),
+                        frozenset(str(getattr(m, "value", m)).upper() for m in methods),
+                        function.get_user_function(),
+                    )
+                )
         return cls(routes, prefix)
 
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -77,7 +87,7 @@ class RouteTable:
         prefix = [p for p in self.prefix.split("/") if p]
         if [p.lower() for p in parts[: len(prefix)]] != [p.lower() for p in prefix]:
             return None
-        rest = "/".join(parts[len(prefix):])
+        rest = "/".join(parts[len(prefix) :])
         for route in self.routes:
             if method in route.methods:
                 params = route.match(rest)

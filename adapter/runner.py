@@ -31,8 +31,19 @@ class _Interrupted(BaseException):
 
 
 class _Call:
-    __slots__ = ("fn", "kwargs", "done", "lock", "thread_id", "started", "finished", "abandoned",
-                 "result", "error", "elapsed_ms")
+    __slots__ = (
+        "fn",
+        "kwargs",
+        "done",
+        "lock",
+        "thread_id",
+        "started",
+        "finished",
+        "abandoned",
+        "result",
+        "error",
+        "elapsed_ms",
+    )
 
     def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
         self.fn = fn

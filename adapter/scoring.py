@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import azure.functions as func
 
@@ -11,14 +10,12 @@ from . import request_conversion as rc
 from .aml_response import FAILED_HEADER
 from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
-from .response_conversion import INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
+from .response_conversion import HTML, INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
 from .runner import Runner, ScoringTimeout
 from .settings import Settings
-from .tracing import HeaderTooLong, RequestIds
+from .tracing import with_request_ids
 
 logger = logging.getLogger("adapter")
-
-HTML = "text/html; charset=utf-8"
 
 
 class ScoringService:
@@ -30,11 +27,7 @@ class ScoringService:
         self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency)
 
     def score(self, req: func.HttpRequest) -> func.HttpResponse:
-        return _with_request_ids(req, self._score)
-
-    def health(self, req: func.HttpRequest) -> func.HttpResponse:
-        """The liveness probe: answers without loading the script, as a cold instance is alive."""
-        return _with_request_ids(req, lambda _: func.HttpResponse("Healthy", headers={"Content-Type": HTML}))
+        return with_request_ids(req, self._score)
 
     def _score(self, req: func.HttpRequest) -> func.HttpResponse:
         try:
@@ -70,21 +63,3 @@ class ScoringService:
             return error_response(500, INTERNAL_ERROR)
         response.headers["x-ms-run-fn-exec-ms"] = f"{elapsed_ms:.3f}"
         return response
-
-
-def _with_request_ids(
-    req: func.HttpRequest, handle: Callable[[func.HttpRequest], func.HttpResponse]
-) -> func.HttpResponse:
-    try:
-        ids = RequestIds.from_headers(req.headers)
-    except HeaderTooLong as ex:
-        response = error_response(431, ex.message)
-        ex.partial.apply(response.headers)
-        return response
-    try:
-        response = handle(req)
-    except Exception:
-        logger.exception("Unexpected failure while handling %s %s", req.method, req.url)
-        response = error_response(500, INTERNAL_ERROR)
-    ids.apply(response.headers)
-    return response

@@ -45,7 +45,9 @@ class Settings:
         app_root = _existing_dir("AML_APP_ROOT", Path(root).expanduser() if root else FUNCTION_APP_ROOT)
         entry_script = (app_root / (env.get("AZUREML_ENTRY_SCRIPT") or "score.py")).resolve()
         if not entry_script.is_file():
-            raise ConfigError(f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(entry_script)!r} is not one.")
+            raise ConfigError(
+                f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(entry_script)!r} is not one."
+            )
         source = env.get("AZUREML_SOURCE_DIRECTORY")
         source_dir = _existing_dir("AZUREML_SOURCE_DIRECTORY", app_root / source) if source else None
         model_dir = env.get("AZUREML_MODEL_DIR") or None
@@ -54,13 +56,13 @@ class Settings:
             entry_script=entry_script,
             source_dir=source_dir,
             model_dir=Path(model_dir) if model_dir else default_model_dir(app_root),
-            scoring_timeout_ms=_positive_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
+            scoring_timeout_ms=positive_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
             cors_origins=tuple(o.strip() for o in env.get("AML_CORS_ORIGINS", "").split(",") if o.strip()),
             service_name=env.get("SERVICE_NAME", "ML service"),
             service_version=env.get("SERVICE_VERSION", "1.0"),
             service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
-            scoring_concurrency=_positive_int(env, "SCORING_CONCURRENCY", 1),
-            init_retry_ms=_positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
+            scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
+            init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
         )
 
 
@@ -73,7 +75,7 @@ def default_model_dir(app_root: Path) -> Path | None:
     return versions[0] if len(versions) == 1 else models
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default

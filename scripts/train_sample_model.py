@@ -16,6 +16,7 @@ Run from anywhere: `python scripts/train_sample_model.py`. Paths are relative to
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -86,21 +87,24 @@ def export(model: Pipeline, class_names: list[str], path: Path) -> dict[str, np.
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help=f"where to write (default: {MODEL_PATH})")
+    out: Path = parser.parse_args().out
     model, accuracy, x_test, class_names = train()
-    arrays = export(model, class_names, MODEL_PATH)
+    arrays = export(model, class_names, out)
 
     # Check the exported file reproduces scikit-learn's answers without scikit-learn.
-    with np.load(MODEL_PATH, allow_pickle=False) as saved:
+    with np.load(out, allow_pickle=False) as saved:
         loaded = {name: saved[name] for name in saved.files}
     for name, array in arrays.items():
         if not np.array_equal(loaded[name], array):
-            raise RuntimeError(f"{name} did not round-trip through {MODEL_PATH}")
+            raise RuntimeError(f"{name} did not round-trip through {out}")
     if not np.allclose(numpy_probabilities(loaded, x_test), model.predict_proba(x_test), rtol=0, atol=1e-12):
         raise RuntimeError("numpy inference disagrees with scikit-learn's predict_proba")
 
     print(f"held-out accuracy: {accuracy:.4f} ({len(x_test)} test rows, test_size={TEST_SIZE})")
     print(f"classes: {', '.join(loaded['class_names'])}")
-    print(f"wrote {MODEL_PATH.relative_to(REPO_ROOT)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

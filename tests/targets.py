@@ -17,10 +17,13 @@ from urllib.parse import urlencode
 
 import azure.functions as func
 import requests
+
 from adapter.routing import RouteTable
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
+#: Environment variables that configure the adapter or the test scripts.
+CONFIG_PREFIXES = ("AML_", "AZUREML_", "SCORING_", "SERVICE_", "INIT_", "IMPORT_MARKER")
 
 
 @dataclass
@@ -65,8 +68,12 @@ class HttpTarget:
 
     def send(self, request: Request, timeout: float = 30) -> Reply:
         response = requests.request(
-            request.method, self.base + request.target, headers=request.headers, data=request.body,
-            timeout=timeout, allow_redirects=False,
+            request.method,
+            self.base + request.target,
+            headers=request.headers,
+            data=request.body,
+            timeout=timeout,
+            allow_redirects=False,
         )
         return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
 
@@ -75,13 +82,13 @@ class _Process(HttpTarget):
     proc: subprocess.Popen[bytes]
     log: Path
 
-    def wait_ready(self, deadline_s: float = 60) -> None:
+    def wait_ready(self, health_path: str = "/", deadline_s: float = 60) -> None:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{type(self).__name__} exited early:\n{self.log.read_text()}")
             try:
-                if requests.get(self.base + "/", timeout=1).status_code == 200:
+                if requests.get(self.base + health_path, timeout=1).status_code == 200:
                     return
             except requests.ConnectionError:
                 pass
@@ -108,7 +115,10 @@ class Reference(_Process):
         full_env = {**os.environ, **env}
         self.proc = subprocess.Popen(
             [exe, "--entry_script", env["AZUREML_ENTRY_SCRIPT"], "--port", str(port)],
-            cwd=env["AML_APP_ROOT"], env=full_env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            cwd=env["AML_APP_ROOT"],
+            env=full_env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
         self.wait_ready()
 
@@ -116,15 +126,23 @@ class Reference(_Process):
 class Serve(_Process):
     """`python -m adapter serve` on a free port."""
 
-    def __init__(self, env: dict[str, str], log: Path, app_root: Path = ROOT) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, app_root: Path = ROOT, health_path: str = "/", clean: bool = False
+    ) -> None:
+        """`clean`: start from an environment without any adapter configuration, so only `env` and the app's
+        local.settings.json configure it."""
         self.log = log
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
+        base_env = {k: v for k, v in os.environ.items() if not (clean and k.startswith(CONFIG_PREFIXES))}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "adapter", "serve", "--port", str(port)],
-            cwd=app_root, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            cwd=app_root,
+            env={**base_env, **env},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
-        self.wait_ready()
+        self.wait_ready(health_path)
 
 
 @functools.cache
@@ -145,8 +163,11 @@ class InProcess:
     def __init__(self, env: dict[str, str]) -> None:
         from adapter import handlers
 
-        self._saved_env = {k: os.environ.get(k) for k in env}
+        # The adapter's whole configuration comes from `env`: nothing left over from another target.
+        self._saved_env = {k: v for k, v in os.environ.items() if k.startswith(CONFIG_PREFIXES)}
         self._saved_cwd = os.getcwd()
+        for key in self._saved_env:
+            del os.environ[key]
         os.environ.update(env)
         handlers.reset()
         self.routes = function_app_routes()
@@ -157,8 +178,11 @@ class InProcess:
         if request.body:
             headers["Content-Length"] = str(len(request.body))
         return func.HttpRequest(
-            request.method, "http://localhost:7071" + request.target,
-            headers=headers, params=dict(request.query), body=request.body,
+            request.method,
+            "http://localhost:7071" + request.target,
+            headers=headers,
+            params=dict(request.query),
+            body=request.body,
         )
 
     def send(self, request: Request, timeout: float = 30) -> Reply:
@@ -176,11 +200,9 @@ class InProcess:
         from adapter import handlers
 
         handlers.reset()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        for key in [k for k in os.environ if k.startswith(CONFIG_PREFIXES)]:
+            del os.environ[key]
+        os.environ.update(self._saved_env)
         os.chdir(self._saved_cwd)
 
 

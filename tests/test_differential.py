@@ -36,8 +36,10 @@ def multipart() -> Request:
     parts = [
         (b'Content-Disposition: form-data; name="label"\r\n\r\ncat'),
         (b'Content-Disposition: form-data; name="label"\r\n\r\ndog'),
-        (b'Content-Disposition: form-data; name="image"; filename="pic.png"\r\nContent-Type: image/png\r\n\r\n'
-         + image_bytes("PNG")),
+        (
+            b'Content-Disposition: form-data; name="image"; filename="pic.png"\r\nContent-Type: image/png\r\n\r\n'
+            + image_bytes("PNG")
+        ),
         (b'Content-Disposition: form-data; name="notes"; filename="n.txt"\r\nContent-Type: text/plain\r\n\r\nhi'),
     ]
     body = b"".join(b"--" + boundary.encode() + b"\r\n" + p + b"\r\n" for p in parts) + f"--{boundary}--\r\n".encode()
@@ -71,77 +73,131 @@ MALFORMED_JSON = {
 }
 
 CASES: dict[str, tuple[dict[str, str], dict[str, Request]]] = {
-    "echo_undecorated.py": ({}, {
-        **ROUTING, **IDS,
-        "text": post_text("hello world"),
-        "json": post_json({"a": [1, 2]}),
-        "empty": post_text(""),
-        "invalid-utf8": post_text(b"\xff\xfe"),
-        "form-body": post_text("a=1&b=2", "application/x-www-form-urlencoded"),
-        "get-query": Request("GET", query=[("a", "1"), ("a", "2"), ("b", "x"), ("c", "[1, 2]"), ("d", "null")],
-                             headers=dict(ID)),
-        "get-empty": Request("GET", headers=dict(ID)),
-        "unicode": post_text("héllo ✓"),
-    }),
-    "schema_numpy.py": ({}, {
-        **ROUTING, **MALFORMED_JSON,
-        "matrix": post_json({"data": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}),
-        "nan-literal": post_text('{"data": [[NaN, 1.0, 2.0]]}', "application/json"),
-        "charset": post_text('{"data": [[1, 2, 3]]}', "application/json; charset=utf-8"),
-        "get-query": Request("GET", query=[("data", "[[1, 2, 3]]")], headers=dict(ID)),
-        "bad-shape": post_json({"data": "abc"}),
-        "extra-keys": post_json({"data": [[1, 2, 3]], "other": 1}),
-    }),
-    "schema_pandas.py": ({}, {
-        "records": post_json({"data": [{"f": 1.5, "i": 2, "s": "a"}, {"f": 2.5, "i": 3, "s": "b"}]}),
-        "missing-parameter": post_json({"x": 1}),
-        "get": Request("GET", headers=dict(ID)),
-    }),
-    "schema_standard.py": ({}, {
-        "all": post_json({"a": 5, "b": {"x": [3]}, "c": "given"}),
-        "default": post_json({"a": 5, "b": {"x": []}}),
-        "missing-a": post_json({"b": {"x": []}}),
-        "get-query": Request("GET", query=[("a", "7"), ("b", '{"x": [1]}'), ("c", "plain")], headers=dict(ID)),
-        "get-repeated": Request("GET", query=[("a", "1"), ("a", "2"), ("b", "{}")], headers=dict(ID)),
-    }),
-    "powerbi_shape.py": ({}, {
-        "score": post_json({"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}, "GlobalParameters": {"scale": 2.0}}),
-        "no-globals": post_json({"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}}),
-    }),
-    "raw_http.py": ({}, {
-        "get-args-cookies": Request("GET", query=[("x", "1"), ("x", "2"), ("q", "é ü")],
-                                    headers={**ID, "X-Custom-Header": "custom", "Cookie": "a=1; b=two"}),
-        "multipart": multipart(),
-        "png": post_text(image_bytes("PNG"), "image/png"),
-        "octets": post_text(bytes(range(256)) * 4, "application/octet-stream"),
-        "echo-jpeg": Request("POST", query=[("echo", "bytes")], body=image_bytes("JPEG"),
-                             headers={**ID, "Content-Type": "image/jpeg"}),
-        "json": post_json({"k": [1, 2]}),
-        "status-201": Request("GET", query=[("status", "201")], headers=dict(ID)),
-        "status-500": Request("GET", query=[("status", "500")], headers=dict(ID)),
-        "headers": Request("GET", query=[("headers", "1")], headers=dict(ID)),
-        "stream": Request("GET", query=[("stream", "1")], headers=dict(ID)),
-        "none": Request("GET", query=[("none", "1")], headers=dict(ID)),
-        "options": Request("OPTIONS", headers=dict(ID)),
-        "head": Request("HEAD", headers=dict(ID)),
-        "put": Request("PUT", headers=dict(ID)),
-    }),
-    "request_headers.py": ({}, {
-        "no-agent": post_text("x"),
-        "custom": Request("POST", body=b"x", headers={**ID, "User-Agent": "diff-agent/1", "x-CUSTOM-header": "v",
-                                                       "TraceId": "t-1"}),
-    }),
-    "returns.py": ({}, {
-        kind: post_text(json.dumps(kind))
-        for kind in ["none", "str", "json_text", "nan", "np_scalar", "np_int", "np_array", "bytes", "list",
-                     "nested", "response_500", "flask_real_response", "set", "raise"]
-    }),
+    "echo_undecorated.py": (
+        {},
+        {
+            **ROUTING,
+            **IDS,
+            "text": post_text("hello world"),
+            "json": post_json({"a": [1, 2]}),
+            "empty": post_text(""),
+            "invalid-utf8": post_text(b"\xff\xfe"),
+            "form-body": post_text("a=1&b=2", "application/x-www-form-urlencoded"),
+            "get-query": Request(
+                "GET", query=[("a", "1"), ("a", "2"), ("b", "x"), ("c", "[1, 2]"), ("d", "null")], headers=dict(ID)
+            ),
+            "get-empty": Request("GET", headers=dict(ID)),
+            "unicode": post_text("héllo ✓"),
+        },
+    ),
+    "schema_numpy.py": (
+        {},
+        {
+            **ROUTING,
+            **MALFORMED_JSON,
+            "matrix": post_json({"data": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}),
+            "nan-literal": post_text('{"data": [[NaN, 1.0, 2.0]]}', "application/json"),
+            "charset": post_text('{"data": [[1, 2, 3]]}', "application/json; charset=utf-8"),
+            "get-query": Request("GET", query=[("data", "[[1, 2, 3]]")], headers=dict(ID)),
+            "bad-shape": post_json({"data": "abc"}),
+            "extra-keys": post_json({"data": [[1, 2, 3]], "other": 1}),
+        },
+    ),
+    "schema_pandas.py": (
+        {},
+        {
+            "records": post_json({"data": [{"f": 1.5, "i": 2, "s": "a"}, {"f": 2.5, "i": 3, "s": "b"}]}),
+            "missing-parameter": post_json({"x": 1}),
+            "get": Request("GET", headers=dict(ID)),
+        },
+    ),
+    "schema_standard.py": (
+        {},
+        {
+            "all": post_json({"a": 5, "b": {"x": [3]}, "c": "given"}),
+            "default": post_json({"a": 5, "b": {"x": []}}),
+            "missing-a": post_json({"b": {"x": []}}),
+            "get-query": Request("GET", query=[("a", "7"), ("b", '{"x": [1]}'), ("c", "plain")], headers=dict(ID)),
+            "get-repeated": Request("GET", query=[("a", "1"), ("a", "2"), ("b", "{}")], headers=dict(ID)),
+        },
+    ),
+    "powerbi_shape.py": (
+        {},
+        {
+            "score": post_json({"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}, "GlobalParameters": {"scale": 2.0}}),
+            "no-globals": post_json({"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}}),
+        },
+    ),
+    "raw_http.py": (
+        {},
+        {
+            "get-args-cookies": Request(
+                "GET",
+                query=[("x", "1"), ("x", "2"), ("q", "é ü")],
+                headers={**ID, "X-Custom-Header": "custom", "Cookie": "a=1; b=two"},
+            ),
+            "multipart": multipart(),
+            "png": post_text(image_bytes("PNG"), "image/png"),
+            "octets": post_text(bytes(range(256)) * 4, "application/octet-stream"),
+            "echo-jpeg": Request(
+                "POST",
+                query=[("echo", "bytes")],
+                body=image_bytes("JPEG"),
+                headers={**ID, "Content-Type": "image/jpeg"},
+            ),
+            "json": post_json({"k": [1, 2]}),
+            "status-201": Request("GET", query=[("status", "201")], headers=dict(ID)),
+            "status-500": Request("GET", query=[("status", "500")], headers=dict(ID)),
+            "headers": Request("GET", query=[("headers", "1")], headers=dict(ID)),
+            "stream": Request("GET", query=[("stream", "1")], headers=dict(ID)),
+            "none": Request("GET", query=[("none", "1")], headers=dict(ID)),
+            "options": Request("OPTIONS", headers=dict(ID)),
+            "head": Request("HEAD", headers=dict(ID)),
+            "put": Request("PUT", headers=dict(ID)),
+        },
+    ),
+    "request_headers.py": (
+        {},
+        {
+            "no-agent": post_text("x"),
+            "custom": Request(
+                "POST",
+                body=b"x",
+                headers={**ID, "User-Agent": "diff-agent/1", "x-CUSTOM-header": "v", "TraceId": "t-1"},
+            ),
+        },
+    ),
+    "returns.py": (
+        {},
+        {
+            kind: post_text(json.dumps(kind))
+            for kind in [
+                "none",
+                "str",
+                "json_text",
+                "nan",
+                "np_scalar",
+                "np_int",
+                "np_array",
+                "bytes",
+                "list",
+                "nested",
+                "response_500",
+                "flask_real_response",
+                "set",
+                "raise",
+            ]
+        },
+    ),
     "errors.py": ({}, {"post": post_text("x"), "get": Request("GET", headers=dict(ID))}),
-    "slow.py": ({"SCORING_TIMEOUT_MS": "300"}, {
-        "sleep-timeout": post_text('{"sleep": 1.0}'),
-        "busy-timeout": post_text('{"busy": 1.0}'),
-        "after-timeout": post_text('{"sleep": 0}'),
-    }),
+    "slow.py": (
+        {"SCORING_TIMEOUT_MS": "300"},
+        {
+            "sleep-timeout": post_text('{"sleep": 1.0}'),
+            "busy-timeout": post_text('{"busy": 1.0}'),
+            "after-timeout": post_text('{"sleep": 0}'),
+        },
+    ),
     "driver_outer.py": ({}, {"inner-run": post_json({"data": [1, 2]}), "options": Request("OPTIONS", headers=ID)}),
     "source_dir_user.py": ({}, {"post": post_text("abc")}),
     "cwd_relative.py": ({}, {"post": post_text("a"), "get": Request("GET", headers=dict(ID))}),
