@@ -6,11 +6,12 @@ Keep this import cheap: the worker imports it while indexing; the entry script l
 import azure.functions as func
 
 from adapter import handlers
+from adapter.auth import host_auth_level
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
-@app.route(route="score", methods=handlers.ALL_METHODS, auth_level=func.AuthLevel.FUNCTION)
+@app.route(route="score", methods=handlers.ALL_METHODS, auth_level=host_auth_level())
 def score(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.score(req)
 

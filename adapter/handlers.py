@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -21,7 +20,7 @@ logger = logging.getLogger("adapter")
 
 #: Methods the AML server routes to `/score` (Flask adds HEAD to GET); any other gets its routing 405.
 SCORE_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
-HEALTH_METHODS = ("GET", "HEAD")
+HEALTH_METHODS = ("GET", "OPTIONS", "HEAD")  # in the order Flask lists them in `Allow`
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check your spelling "
@@ -55,24 +54,30 @@ def reset() -> None:
 def score(req: func.HttpRequest) -> func.HttpResponse:
     if req.method not in SCORE_METHODS:
         return error_response(405, NOT_ALLOWED)
-    return _call(lambda s: s.score(req))
-
-
-def health(req: func.HttpRequest) -> func.HttpResponse:
-    """The liveness probe: alive as soon as the process is, without settings or the entry script."""
-    if req.method not in HEALTH_METHODS:
-        return error_response(405, NOT_ALLOWED)
-    return with_request_ids(req, lambda _: func.HttpResponse("Healthy", headers={"Content-Type": HTML}))
-
-
-def not_found(req: func.HttpRequest) -> func.HttpResponse:
-    return error_response(404, NOT_FOUND)
-
-
-def _call(handle: Callable[[ScoringService], func.HttpResponse]) -> func.HttpResponse:
     try:
         svc = service()
     except ConfigError as ex:
         logger.error("Invalid configuration: %s", ex)
         return error_response(500, f"Invalid configuration: {ex}")
-    return handle(svc)
+    return svc.respond(req, svc.score, key_required=True)
+
+
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
+    if req.method not in HEALTH_METHODS:
+        return error_response(405, NOT_ALLOWED)
+    try:
+        svc = service()
+    except ConfigError:
+        return with_request_ids(req, _healthy)
+    return svc.respond(req, _healthy)
+
+
+def _healthy(req: func.HttpRequest) -> func.HttpResponse:
+    if req.method == "OPTIONS":  # Flask's automatic OPTIONS answer
+        return func.HttpResponse("", headers={"Content-Type": HTML, "Allow": ", ".join(HEALTH_METHODS)})
+    return func.HttpResponse("Healthy", headers={"Content-Type": HTML})
+
+
+def not_found(req: func.HttpRequest) -> func.HttpResponse:
+    return error_response(404, NOT_FOUND)

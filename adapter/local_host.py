@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,8 @@ from .settings import positive_int
 
 logger = logging.getLogger("adapter.serve")
 
+#: Function keys travel as `?code=`: never write them to the log.
+_SECRET_QUERY = re.compile(r"([?&]code=)[^&#]*", re.IGNORECASE)
 #: The Functions host's default request body limit (100 MB); FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too.
 DEFAULT_MAX_BODY_BYTES = 104_857_600
 
@@ -160,7 +163,7 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             '%s "%s %s" %d %.1fms',
             self.client_address[0],
             self.command,
-            self.path,
+            _SECRET_QUERY.sub(r"\1***", self.path),
             status,
             (time.perf_counter() - started) * 1000,
         )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import azure.functions as func
 
 from . import request_conversion as rc
 from .aml_response import FAILED_HEADER
+from .auth import authorize
+from .cors import CorsPolicy
 from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
 from .response_conversion import HTML, INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
@@ -17,6 +20,8 @@ from .tracing import with_request_ids
 
 logger = logging.getLogger("adapter")
 
+Handler = Callable[[func.HttpRequest], func.HttpResponse]
+
 
 class ScoringService:
     """One per process: the settings, the entry script's lifecycle and the runner for `run()`."""
@@ -25,11 +30,21 @@ class ScoringService:
         self.settings = settings
         self.lifecycle = Lifecycle(settings)
         self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency)
+        self.cors = CorsPolicy(settings.cors_origins) if settings.cors_origins else None
+
+    def respond(self, req: func.HttpRequest, handle: Handler, *, key_required: bool = False) -> func.HttpResponse:
+        """Run a route's handler inside the HTTP policies, in order: CORS preflight (answered here, before auth
+        and without the script), request ids, key check, the handler, then the CORS grant."""
+        if self.cors is not None and self.cors.is_preflight(req):
+            response = with_request_ids(req, self.cors.preflight)
+        else:
+            keys = self.settings.scoring_keys if key_required else ()
+            response = with_request_ids(req, lambda r: authorize(r, keys) or handle(r))
+        if self.cors is not None:
+            self.cors.decorate(req, response)
+        return response
 
     def score(self, req: func.HttpRequest) -> func.HttpResponse:
-        return with_request_ids(req, self._score)
-
-    def _score(self, req: func.HttpRequest) -> func.HttpResponse:
         try:
             script = self.lifecycle.imported()
             if not script.raw and req.method not in ("GET", "POST"):

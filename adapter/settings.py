@@ -37,6 +37,8 @@ class Settings:
     scoring_concurrency: int
     #: First back-off after a failed import/`init()`; it doubles on each failure, up to a minute.
     init_retry_ms: int
+    #: AML-style bearer keys (primary, secondary...); empty: the host's Functions keys guard `/score` instead.
+    scoring_keys: tuple[bytes, ...]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
             service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
+            scoring_keys=tuple(k.strip().encode() for k in env.get("AML_SCORING_KEYS", "").split(",") if k.strip()),
         )
 
 
