@@ -10,6 +10,7 @@ script written for one-request-at-a-time workers never sees two calls at once.
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import queue
 import threading
@@ -31,11 +32,13 @@ class _Interrupted(BaseException):
 
 
 class _Call:
+    """One `run()` call handed to a runner thread. Its state changes under the runner's lock; `done` (a bare lock,
+    the cheapest thing to block on) is released when the call has finished."""
+
     __slots__ = (
         "fn",
         "kwargs",
         "done",
-        "lock",
         "thread_id",
         "started",
         "finished",
@@ -48,8 +51,8 @@ class _Call:
     def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
         self.fn = fn
         self.kwargs = kwargs
-        self.done = threading.Event()
-        self.lock = threading.Lock()
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
         self.thread_id = 0
         self.started = 0.0
         self.finished = False
@@ -64,56 +67,50 @@ class Runner:
         self.timeout_ms = timeout_ms
         self._slots = threading.BoundedSemaphore(concurrency)
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # guards every call's state and the idle count
         self._idle = 0
-        self._idle_lock = threading.Lock()
 
     def call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float]:
         """`fn(**kwargs)` and its duration in ms; its exception is re-raised, `ScoringTimeout` on expiry."""
         call = _Call(fn, kwargs)
-        with self._idle_lock:
-            if self._idle:
-                self._idle -= 1
-            else:
-                threading.Thread(target=self._work, name="adapter-run", daemon=True).start()
+        with self._lock:
+            spawn = not self._idle
+            self._idle -= not spawn
+        if spawn:
+            threading.Thread(target=self._work, name="adapter-run", daemon=True).start()
         self._queue.put(call)
         timeout = self.timeout_ms / 1000
-        while not call.done.wait(timeout):
-            with call.lock:
+        while not call.done.acquire(timeout=timeout):
+            with self._lock:
                 if call.finished:
                     break
                 if call.started:  # waiting for a slot does not count, as queueing in azmlinfsrv does not
-                    left = call.started + timeout - time.perf_counter()
-                    if left <= 0:
+                    timeout = call.started + self.timeout_ms / 1000 - time.perf_counter()
+                    if timeout <= 0:
                         self._abandon(call)
                         raise ScoringTimeout(self.timeout_ms)
-                    timeout = left
         if call.error is not None:
             raise call.error
         return call.result, call.elapsed_ms
 
     @staticmethod
     def _abandon(call: _Call) -> None:
-        """Called with `call.lock` held and the call running: interrupt it in its own thread."""
+        """Called with the lock held and the call running: interrupt it in its own thread."""
         call.abandoned = True
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), ctypes.py_object(_Interrupted))
 
     def _work(self) -> None:
         while True:
             try:
-                call = self._queue.get()
-                self._execute(call)
-                with self._idle_lock:
-                    self._idle += 1
+                self._execute(self._queue.get())
             except _Interrupted:
-                # An interruption that landed after the call had ended: this thread stays in service.
-                with self._idle_lock:
-                    self._idle += 1
+                pass  # an interruption that landed after the call had ended: this thread stays in service
+            with self._lock:
+                self._idle += 1
 
     def _execute(self, call: _Call) -> None:
         with self._slots:
-            with call.lock:
-                if call.abandoned:
-                    return
+            with self._lock:
                 call.thread_id = threading.get_ident()
                 call.started = time.perf_counter()
             try:
@@ -121,9 +118,9 @@ class Runner:
             except BaseException as ex:  # delivered to the waiting handler, never lost in this thread
                 call.error = ex
             finally:
-                with call.lock:
+                with self._lock:
                     call.elapsed_ms = (time.perf_counter() - call.started) * 1000
                     call.finished = True
                     if call.abandoned:  # cancel an interruption still pending after run() ended
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), None)
-                call.done.set()
+                call.done.release()

@@ -1,0 +1,113 @@
+"""`python -m bench`: our adapter and azmlinfsrv 1.5.1 side by side, in one run, with medians over repeats.
+
+Writes bench/results/latest.md and latest.json and prints the table. `--smoke` runs every measurement with tiny
+counts (seconds, not minutes) so the test suite can check that the benchmark still works; its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import report, servers
+
+ROOT = Path(__file__).resolve().parent.parent
+INPROCESS_SCRIPTS = ("echo.py", "schema_small.py", "raw_echo.py")
+
+
+def inprocess(calls: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+    """Per-call seconds for each script and implementation, each in a fresh interpreter."""
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        for script in INPROCESS_SCRIPTS:
+            results[script] = {}
+            for impl in ("floor", "adapter", "azmlinfsrv"):
+                subprocess.run(
+                    [sys.executable, "-m", "bench.inprocess", impl, script, str(calls), str(repeats), str(out)],
+                    cwd=ROOT,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                results[script][impl] = json.loads(out.read_text())
+    return results
+
+
+def import_cost(repeats: int) -> dict[str, list[float]]:
+    """Seconds to import `function_app` vs `azure.functions` alone, in fresh interpreters."""
+    code = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    return {
+        module: [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code.format(module)], cwd=ROOT, capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(repeats)
+        ]
+        for module in ("azure.functions", "function_app")
+    }
+
+
+def cold_starts(repeats: int) -> dict[str, list[float]]:
+    return {server: [servers.cold_start(server) for _ in range(repeats)] for server in ("adapter", "azmlinfsrv")}
+
+
+def http_load(
+    seconds: float, repeats: int, concurrencies: tuple[int, ...]
+) -> dict[str, dict[str, list[dict[str, float]]]]:
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for server in ("adapter", "azmlinfsrv"):
+        results[server] = {}
+        with servers.running(server, servers.SCRIPTS, "echo.py") as (base, _):
+            servers.load(base, 1, 1)  # warm-up
+            for c in concurrencies:
+                results[server][str(c)] = [servers.load(base, c, seconds) for _ in range(repeats)]
+    return results
+
+
+def memory(body_bytes: int, repeats: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {}
+    for server in ("adapter", "azmlinfsrv"):
+        with servers.running(server, servers.SCRIPTS, "raw_echo.py") as (base, process):
+            results[server] = [servers.upload_peak_growth(process, base, body_bytes) for _ in range(repeats)]
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny counts: checks the benchmark runs, nothing more")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per measurement (default 5)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for latest.md/json")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.smoke else args.repeats
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed (Debian: apt-get install wrk)")
+
+    results: dict[str, Any] = {
+        "inprocess": inprocess(calls=20 if args.smoke else 2000, repeats=2 if args.smoke else repeats),
+        "import": import_cost(repeats),
+        "cold_start": cold_starts(repeats),
+        "http": http_load(1 if args.smoke else 5, repeats, (8,) if args.smoke else (1, 8, 32)),
+    }
+    body_bytes = (2 if args.smoke else 20) * 1024 * 1024
+    results["memory"] = memory(body_bytes, repeats)
+    results["memory_body_bytes"] = body_bytes
+    command = "python -m bench" + (" --smoke" if args.smoke else f" --repeats {repeats}")
+    document = report.build(results, command)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(document, indent=2))
+    (args.out / "latest.md").write_text(document["markdown"])
+    print(document["markdown"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

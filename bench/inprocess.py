@@ -1,0 +1,127 @@
+"""Per-call cost in-process, run in a fresh interpreter per (implementation, script) because azmlinfsrv reads its
+configuration once per process.
+
+    python -m bench.inprocess IMPL SCRIPT CALLS REPEATS OUT   ->  OUT: JSON list of per-call seconds, one per repeat
+
+IMPL is `floor` (run() called directly with ready arguments), `adapter` (our function handler fed
+`func.HttpRequest` objects, as the Functions worker calls it) or `azmlinfsrv` (its Flask app through Flask's test
+client).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+#: The request each script is benchmarked with: body and content type.
+PAYLOADS: dict[str, tuple[bytes, str]] = {
+    "echo.py": (b'{"x": 1, "y": [1, 2, 3]}', "application/json"),
+    "schema_small.py": (
+        json.dumps({"frame": [{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": 4.0}], "matrix": [[1, 2, 3], [4, 5, 6]]}).encode(),
+        "application/json",
+    ),
+    "raw_echo.py": (bytes(range(256)) * 4, "application/octet-stream"),
+}
+
+
+def _configure(script: str) -> None:
+    os.environ["AML_APP_ROOT"] = str(SCRIPTS)
+    os.environ["AZUREML_ENTRY_SCRIPT"] = script
+
+
+def floor(script: str) -> Callable[[], Any]:
+    """run() with arguments prepared once: the cost of the script itself, the least any server can do."""
+    sys.path.insert(0, str(ROOT))
+    from werkzeug.test import EnvironBuilder
+
+    from adapter import azureml_shim
+    from adapter.aml_request import AMLRequest
+
+    azureml_shim.install()
+    spec = importlib.util.spec_from_file_location("bench_script", SCRIPTS / script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.init()
+    body, content_type = PAYLOADS[script]
+    if script == "raw_echo.py":
+        request = AMLRequest(EnvironBuilder(method="POST", data=body, content_type=content_type).get_environ())
+        return lambda: module.run(request)
+    if script == "schema_small.py":
+        arguments = json.loads(body)
+        return lambda: module.run(**arguments)
+    text = body.decode()
+    return lambda: module.run(text)
+
+
+def adapter(script: str) -> Callable[[], Any]:
+    _configure(script)
+    sys.path.insert(0, str(ROOT))
+    import azure.functions as func
+
+    import function_app
+    from adapter import host_config
+    from adapter.routing import RouteTable
+
+    route = RouteTable.from_app(function_app.app, host_config.route_prefix(ROOT)).resolve("POST", "/score")
+    assert route is not None
+    handler = route[0].handler
+    body, content_type = PAYLOADS[script]
+    headers = {"content-type": content_type, "content-length": str(len(body)), "host": "localhost:7071"}
+
+    def call() -> Any:
+        request = func.HttpRequest("POST", "http://localhost:7071/score", headers=headers, params={}, body=body)
+        response = handler(request)
+        assert response.status_code == 200, response.get_body()
+        return response
+
+    return call
+
+
+def azmlinfsrv(script: str) -> Callable[[], Any]:
+    _configure(script)
+    from azureml_inference_server_http.server.create_app import create
+
+    client = create().test_client()
+    body, content_type = PAYLOADS[script]
+
+    def call() -> Any:
+        response = client.post("/score", data=body, headers={"Content-Type": content_type})
+        assert response.status_code == 200, response.data
+        return response
+
+    return call
+
+
+IMPLEMENTATIONS = {"floor": floor, "adapter": adapter, "azmlinfsrv": azmlinfsrv}
+
+
+def measure(call: Callable[[], Any], calls: int, repeats: int) -> list[float]:
+    for _ in range(max(10, calls // 10)):  # warm-up: imports, init(), caches
+        call()
+    results = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(calls):
+            call()
+        results.append((time.perf_counter() - started) / calls)
+    return results
+
+
+def main() -> None:
+    impl, script, calls, repeats, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    result = measure(IMPLEMENTATIONS[impl](script), calls, repeats)
+    Path(out).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

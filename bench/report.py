@@ -1,0 +1,156 @@
+"""Turn raw benchmark samples into medians, spreads, ratios against the targets, and a markdown table."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+from importlib import metadata
+from typing import Any
+
+PACKAGES = (
+    "azure-functions",
+    "azureml-inference-server-http",
+    "werkzeug",
+    "flask",
+    "gunicorn",
+    "inference-schema",
+    "numpy",
+    "pandas",
+)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float], scale: float, fmt: str) -> str:
+    return f"{_median(values) * scale:{fmt}} ({min(values) * scale:{fmt}}–{max(values) * scale:{fmt}})"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "-"
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
+
+
+def build(results: dict[str, Any], command: str) -> dict[str, Any]:
+    rows: list[str] = []
+    summary: dict[str, Any] = {}
+
+    rows += [
+        "### (a) In-process cost per /score call (µs; median (min–max) over repeats)",
+        "",
+        "| script | run() floor | adapter above floor | azmlinfsrv above floor | ratio | target ≤ 0.2 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for script, impls in results["inprocess"].items():
+        floor = _median(impls["floor"])
+        ours = [v - floor for v in impls["adapter"]]
+        theirs = [v - floor for v in impls["azmlinfsrv"]]
+        ratio = _median(ours) / _median(theirs)
+        summary[f"inprocess_ratio_{script}"] = ratio
+        rows.append(
+            f"| {script} | {floor * 1e6:.1f} | {_spread(ours, 1e6, '.1f')} | {_spread(theirs, 1e6, '.1f')} "
+            f"| {ratio:.2f} | {_met(ratio <= 0.2)} |"
+        )
+
+    imports = results["import"]
+    delta = _median(imports["function_app"]) - _median(imports["azure.functions"])
+    summary["import_delta_ms"] = delta * 1e3
+    rows += [
+        "",
+        "### (b) Indexing cost: import in a fresh interpreter (ms)",
+        "",
+        "| import azure.functions | import function_app | difference | target ≤ 20 ms |",
+        "|---|---|---|---|",
+        f"| {_spread(imports['azure.functions'], 1e3, '.1f')} | {_spread(imports['function_app'], 1e3, '.1f')} "
+        f"| {delta * 1e3:.1f} | {_met(delta * 1e3 <= 20)} |",
+    ]
+
+    cold = results["cold_start"]
+    ratio = _median(cold["adapter"]) / _median(cold["azmlinfsrv"])
+    summary["cold_start_ratio"] = ratio
+    rows += [
+        "",
+        "### (c) Cold start: process start to first /score answer, bundled sample (s)",
+        "",
+        "| adapter serve | azmlinfsrv | ratio | target ≤ 0.8 |",
+        "|---|---|---|---|",
+        f"| {_spread(cold['adapter'], 1, '.2f')} | {_spread(cold['azmlinfsrv'], 1, '.2f')} | {ratio:.2f} "
+        f"| {_met(ratio <= 0.8)} |",
+    ]
+
+    rows += [
+        "",
+        "### (d) HTTP load with wrk, POST /score, undecorated echo, one worker",
+        "",
+        "| connections | adapter req/s | azmlinfsrv req/s | ratio | adapter p50 / p99 (ms) "
+        "| azmlinfsrv p50 / p99 (ms) | target at 8: ratio ≥ 1.0, p99 no worse |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    http = results["http"]
+    for c in http["adapter"]:
+        ours, theirs = http["adapter"][c], http["azmlinfsrv"][c]
+        rps = [_median([r["rps"] for r in ours]), _median([r["rps"] for r in theirs])]
+        p50 = [_median([r["p50"] for r in ours]), _median([r["p50"] for r in theirs])]
+        p99 = [_median([r["p99"] for r in ours]), _median([r["p99"] for r in theirs])]
+        verdict = _met(rps[0] >= rps[1] and p99[0] <= p99[1]) if c == "8" else ""
+        summary[f"http_ratio_c{c}"] = rps[0] / rps[1]
+        rows.append(
+            f"| {c} | {rps[0]:.0f} | {rps[1]:.0f} | {rps[0] / rps[1]:.2f} | {p50[0] * 1e3:.2f} / "
+            f"{p99[0] * 1e3:.2f} | {p50[1] * 1e3:.2f} / {p99[1] * 1e3:.2f} | {verdict} |"
+        )
+
+    mem = results["memory"]
+    body = results.get("memory_body_bytes", 0)
+    rows += [
+        "",
+        "### (e) Peak memory growth while a @rawhttp script receives a multipart upload (MB)",
+        "",
+        "| adapter serve | azmlinfsrv | adapter growth / body | target ≤ 3 |",
+        "|---|---|---|---|",
+    ]
+    if body:
+        growth = _median(mem["adapter"]) / body
+        summary["memory_growth_per_body"] = growth
+        rows.append(
+            f"| {_spread(mem['adapter'], 1 / 2**20, '.1f')} | {_spread(mem['azmlinfsrv'], 1 / 2**20, '.1f')} "
+            f"| {growth:.2f} | {_met(growth <= 3)} |"
+        )
+
+    info = machine()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"Measured {when} with `{command}` on {info['cpu']}, Python {info['python']}, {info['os']}.",
+        f"Versions: {info['versions']}.",
+        "",
+    ]
+    return {
+        "date": when,
+        "command": command,
+        "machine": info,
+        "results": results,
+        "summary": summary,
+        "markdown": "\n".join(header + rows) + "\n",
+    }

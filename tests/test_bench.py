@@ -1,0 +1,38 @@
+"""The benchmark's smoke mode runs end to end, so `python -m bench` never rots. No timing is asserted: on a small,
+shared machine numbers belong in the benchmark's report, not in pass/fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from targets import ROOT
+
+
+def test_smoke_run_produces_every_measurement(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk must be installed in CI (.ci/run installs it)")
+        pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    document = json.loads((tmp_path / "latest.json").read_text())
+    assert set(document["results"]) >= {"inprocess", "import", "cold_start", "http", "memory"}
+    assert set(document["results"]["inprocess"]) == {"echo.py", "schema_small.py", "raw_echo.py"}
+    for impls in document["results"]["inprocess"].values():
+        assert all(value > 0 for impl in ("floor", "adapter", "azmlinfsrv") for value in impls[impl])
+    summary = document["summary"]
+    assert {"import_delta_ms", "cold_start_ratio", "http_ratio_c8", "memory_growth_per_body"} <= set(summary)
+    markdown = (tmp_path / "latest.md").read_text()
+    for section in ("(a) In-process", "(b) Indexing", "(c) Cold start", "(d) HTTP load", "(e) Peak memory"):
+        assert section in markdown
