@@ -21,6 +21,11 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.health(req)
 
 
+@app.route(route="swagger.json", methods=handlers.ALL_METHODS)
+def swagger(req: func.HttpRequest) -> func.HttpResponse:
+    return handlers.swagger(req)
+
+
 @app.route(route="{*path}", methods=handlers.ALL_METHODS)
 def not_found(req: func.HttpRequest) -> func.HttpResponse:
     return handlers.not_found(req)

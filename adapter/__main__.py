@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
+from . import check, models_cli
 from .settings import FUNCTION_APP_ROOT, ConfigError
 
 
@@ -15,8 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve function_app.py's HTTP functions locally, like func start")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=7071, help="port (default 7071, as func start)")
+    swagger = commands.add_parser("swagger", help="write the /swagger.json document without serving (no init())")
+    swagger.add_argument("--version", default="2", help="document version: 2 (default), 2.0, 3, 3.0 or 3.1")
+    swagger.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    models_cli.register(commands)
+    check.register(commands)
     args = parser.parse_args(argv)
 
+    if args.command == "models":
+        return models_cli.main(args)
+    if args.command == "check":
+        return check.main(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from .local_host import serve as run_server
@@ -26,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as ex:
             print(f"error: {ex}", file=sys.stderr)
             return 2
+    if args.command == "swagger":
+        from .swagger import write
+
+        return write(args.version, args.out)
     return 0
 
 

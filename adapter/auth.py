@@ -12,14 +12,20 @@ import os
 import azure.functions as func
 
 from .response_conversion import error_response
+from .settings import ConfigError, parse_keys
 
 KEYS_SETTING = "AML_SCORING_KEYS"
 UNAUTHORIZED = "Missing or invalid key: send 'Authorization: Bearer <key>'."
 
 
 def host_auth_level() -> func.AuthLevel:
-    """The host's auth level for `/score`: its Functions keys, unless the adapter checks AML-style keys itself."""
-    return func.AuthLevel.ANONYMOUS if os.environ.get(KEYS_SETTING, "").strip() else func.AuthLevel.FUNCTION
+    """The host's auth level for `/score`: its Functions keys, unless the adapter checks AML-style keys itself.
+    A broken key setting keeps the host's keys: fail closed."""
+    try:
+        keys = parse_keys(os.environ)
+    except ConfigError:
+        return func.AuthLevel.FUNCTION
+    return func.AuthLevel.ANONYMOUS if keys else func.AuthLevel.FUNCTION
 
 
 def authorize(req: func.HttpRequest, keys: tuple[bytes, ...]) -> func.HttpResponse | None:

@@ -2,7 +2,8 @@
 
 Like azmlinfsrv, our `aml_request`/`aml_response` always win over `azureml-contrib-services`; their parent
 packages come from a real installation when there is one (so `azureml.core` stays intact), else they are empty
-namespace packages. Nothing else of `azureml` is provided.
+namespace packages. `azureml.core.model` is ours without azureml-core; with it, azureml-core's module stays (its
+other modules import from it) and ours extends it (`EXTENDED`). Nothing else of `azureml` is provided.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from types import ModuleType
 ALIASES = {
     "azureml.contrib.services.aml_request": "adapter.aml_request",
     "azureml.contrib.services.aml_response": "adapter.aml_response",
+    "azureml.core.model": "adapter.azureml_core",
 }
+#: Aliases whose installed module, when there is one, is kept and handed to the target's `extend_installed`.
+EXTENDED = frozenset({"azureml.core.model"})
 _PARENTS = {alias.rsplit(".", i)[0] for alias in ALIASES for i in range(1, alias.count(".") + 1)}
 
 
@@ -33,10 +37,34 @@ class _AliasLoader(importlib.abc.Loader):
         """The target module is already executed."""
 
 
+class _ExtendingLoader(importlib.abc.Loader):
+    """The installed module's own loader, then the target's `extend_installed(module)`."""
+
+    def __init__(self, installed: importlib.abc.Loader, target: str) -> None:
+        self.installed = installed
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.installed.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.installed.exec_module(module)
+        importlib.import_module(self.target).extend_installed(module)
+
+    def __getattr__(self, name: str) -> object:
+        """`get_source`, `get_filename`... of the installed loader, for tracebacks and inspect."""
+        return getattr(self.installed, name)
+
+
 class _AzuremlFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in EXTENDED:
+            installed = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if installed is not None and installed.loader is not None:
+                installed.loader = _ExtendingLoader(installed.loader, ALIASES[fullname])
+                return installed
         if fullname in ALIASES:
             return importlib.util.spec_from_loader(fullname, _AliasLoader(ALIASES[fullname]))
         if fullname in _PARENTS:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import aml_request, azureml_shim
+from . import aml_request, azureml_shim, script_output
 from .input_parsers import InputParser, JsonStringInput, ObjectInput, RawRequestInput
 from .settings import Settings
 
@@ -60,6 +60,7 @@ def load(settings: Settings) -> EntryScript:
     if spec is None or spec.loader is None:
         raise ScriptError(f"{settings.entry_script} cannot be imported as a Python module.")
     module = importlib.util.module_from_spec(spec)
+    module.print = script_output.script_print  # type: ignore[attr-defined]  # its output goes to the Functions log
     spec.loader.exec_module(module)
     for name in ("init", "run"):
         if not callable(getattr(module, name, None)):
@@ -70,6 +71,7 @@ def load(settings: Settings) -> EntryScript:
         # SDK-generated driver scripts forward run() without the schema's arguments: call the real one directly,
         # but keep the driver's init(), which does real work.
         logger.info("Found driver script %s; calling run() of %s", module.__file__, driver.__file__)
+        driver.print = script_output.script_print  # type: ignore[attr-defined]
         run = driver.run
     return _analyse(module, run)
 

@@ -4,13 +4,16 @@ script, inference-schema, numpy...) is built on the first request, once per proc
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING
 
 import azure.functions as func
 
+from .auth import authorize
+from .request_log import logged
 from .response_conversion import HTML, error_response
-from .settings import ConfigError, Settings
+from .settings import ConfigError, Settings, parse_keys
 from .tracing import with_request_ids
 
 if TYPE_CHECKING:
@@ -51,17 +54,18 @@ def reset() -> None:
         _service = None
 
 
+@logged
 def score(req: func.HttpRequest) -> func.HttpResponse:
     if req.method not in SCORE_METHODS:
         return error_response(405, NOT_ALLOWED)
     try:
         svc = service()
     except ConfigError as ex:
-        logger.error("Invalid configuration: %s", ex)
-        return error_response(500, f"Invalid configuration: {ex}")
+        return _config_error(req, ex, detailed=True)
     return svc.respond(req, svc.score, key_required=True)
 
 
+@logged
 def health(req: func.HttpRequest) -> func.HttpResponse:
     """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
     if req.method not in HEALTH_METHODS:
@@ -79,5 +83,34 @@ def _healthy(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("Healthy", headers={"Content-Type": HTML})
 
 
+@logged
 def not_found(req: func.HttpRequest) -> func.HttpResponse:
     return error_response(404, NOT_FOUND)
+
+
+@logged
+def swagger(req: func.HttpRequest) -> func.HttpResponse:
+    """`/swagger.json`: describes the API from the imported script, never running `init()` (no model load on a cold
+    instance just to describe it)."""
+    from . import swagger as documents
+
+    if req.method not in documents.METHODS:
+        return error_response(405, NOT_ALLOWED)
+    try:
+        svc = service()
+    except ConfigError as ex:
+        return _config_error(req, ex, detailed=False)
+    return svc.respond(req, lambda r: documents.respond(svc, r))
+
+
+def _config_error(req: func.HttpRequest, ex: ConfigError, *, detailed: bool) -> func.HttpResponse:
+    """A 500 for a broken configuration. Its details (paths, values) go only to callers past auth: on `/score`, which
+    the host guards with Functions keys, after our own key check when AML-style keys are on."""
+    logger.error("Invalid configuration: %s", ex)
+    if detailed:
+        try:
+            denied = authorize(req, parse_keys(os.environ))
+        except ConfigError:  # the keys themselves are broken: nobody can be let in
+            denied = None
+        return denied or error_response(500, f"Invalid configuration: {ex}")
+    return error_response(500, "The service is misconfigured; the function logs say how.")

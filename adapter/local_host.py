@@ -9,12 +9,13 @@ handlers on its pool. Like `func start`, Functions keys are not enforced locally
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import logging
 import os
-import re
 import sys
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,21 @@ import azure.functions as func
 from azure.functions import meta
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
+from .request_log import redact
 from .routing import RouteTable
 from .settings import positive_int
 
 logger = logging.getLogger("adapter.serve")
 
-#: Function keys travel as `?code=`: never write them to the log.
-_SECRET_QUERY = re.compile(r"([?&]code=)[^&#]*", re.IGNORECASE)
 #: The Functions host's default request body limit (100 MB); FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too.
 DEFAULT_MAX_BODY_BYTES = 104_857_600
+#: Longest request target (path and query) accepted; longer ones get a JSON 414.
+MAX_TARGET_BYTES = 4096
+_TARGET_TOO_LONG = f"The request URL is longer than the limit of {MAX_TARGET_BYTES} bytes."
+#: The host's web server (Kestrel) answers 431 above 32 KB of request headers in all.
+MAX_HEADER_BYTES = 32_768
+#: A connection that sends nothing for this long is closed: a stalled upload must not hold a thread forever.
+IDLE_TIMEOUT_S = 120
 
 
 class RequestRejected(Exception):
@@ -42,8 +49,16 @@ class RequestRejected(Exception):
         self.message = message
 
 
+class ClientGone(Exception):
+    """The client closed its connection before sending the whole body: there is no request to run."""
+
+
 class FunctionsHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without this, Nagle's algorithm and delayed ACKs stall every
+    # keep-alive response by ~40 ms.
+    disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT_S
     server: LocalHost
 
     def handle_one_request(self) -> None:
@@ -56,12 +71,14 @@ class FunctionsHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         started = time.perf_counter()
         try:
+            self._check_head()
             body = self._read_body()
         except RequestRejected as ex:
+            self._refuse(ex.status, ex.message, started)
+            return
+        except ClientGone as ex:
             self.close_connection = True
-            message = json.dumps({"message": ex.message}).encode()
-            self._send(ex.status, {"Content-Type": "application/json"}, [], message)
-            self._log(ex.status, started)
+            logger.info('%s "%s" dropped: %s', self.client_address[0], self._logged_request(), ex)
             return
         target = urlsplit(self.path)
         resolved = self.server.routes.resolve(self.command, unquote(target.path))
@@ -78,9 +95,38 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             logger.exception("Function %s failed", route.name)
             status, headers, cookies, payload = 500, {}, [], b""
         self._send(status, headers, cookies, payload)
-        self._log(status, started)
+        # No access line here: the function logged the request itself (adapter.request_log), as it does on Azure.
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+    def _check_head(self) -> None:
+        """The limits on the request target (414) and on the headers in all (431)."""
+        if len(self.path) > MAX_TARGET_BYTES:
+            raise RequestRejected(414, _TARGET_TOO_LONG)
+        if sum(len(name) + len(value) + 4 for name, value in self.headers.items()) > MAX_HEADER_BYTES:
+            raise RequestRejected(431, f"The request headers are larger than the limit of {MAX_HEADER_BYTES} bytes.")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (request or header line over 64 KB, over 100 headers, a malformed request
+        line) in JSON like every other answer, instead of its HTML page."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            # A method without a do_* (TRACE, anything): no function accepts it, so the route table answers with
+            # the host's empty 404 (azure-functions-host#10098), not http.server's 501.
+            self._dispatch()
+            return
+        if code == HTTPStatus.REQUEST_URI_TOO_LONG:
+            message = _TARGET_TOO_LONG
+        elif code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
+            message = f"The request headers are too large: {explain}."
+        if self.request_version == "HTTP/0.9":  # a bad request line: still answer with a status line and headers
+            self.request_version = self.protocol_version
+        self._refuse(code, message or HTTPStatus(code).phrase, time.perf_counter())
+
+    def _refuse(self, status: int, message: str, started: float) -> None:
+        """The host's own JSON refusal; the connection closes, as the rest of the request may be unread."""
+        self.close_connection = True
+        self._send(status, {"Content-Type": "application/json"}, [], json.dumps({"message": message}).encode())
+        self._log(status, started)
 
     def _read_body(self) -> bytes:
         try:
@@ -96,21 +142,32 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             raise ValueError(length)
         if length > self.server.max_body_bytes:
             raise self._too_large()
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise ClientGone(f"the client closed the connection after {len(body)} of {length} body bytes")
+        return body
 
     def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
+        """Chunks go into one growing buffer that `getvalue()` hands over without a copy: peak memory stays near
+        the body's size instead of twice it (a list of chunks joined at the end)."""
+        body = io.BytesIO()
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            line = self.rfile.readline()
+            if not line:
+                raise ClientGone("the client closed the connection in the middle of a chunked body")
+            size = int(line.split(b";")[0].strip() or b"0", 16)
+            if size < 0:
+                raise ValueError(size)
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass
-                return b"".join(chunks)
-            total += size
-            if total > self.server.max_body_bytes:
+                return body.getvalue()
+            if body.tell() + size > self.server.max_body_bytes:
                 raise self._too_large()
-            chunks.append(self.rfile.read(size))
+            chunk = self.rfile.read(size)
+            if len(chunk) < size:
+                raise ClientGone("the client closed the connection in the middle of a chunked body")
+            body.write(chunk)
             self.rfile.readline()
 
     def _too_large(self) -> RequestRejected:
@@ -121,7 +178,8 @@ class FunctionsHandler(BaseHTTPRequestHandler):
         """The worker's own conversion, from the message the host would have sent it."""
         headers: dict[str, str] = {}
         for name, value in self.headers.items():
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+            key = name.lower()  # names are case-insensitive: `X-A` and `x-a` are one header with two values
+            headers[key] = f"{headers[key]},{value}" if key in headers else value
         query: dict[str, str] = {}
         for key, value in parse_qsl(urlsplit(self.path).query, keep_blank_values=True):
             query[key] = f"{query[key]},{value}" if key in query else value
@@ -159,17 +217,19 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _log(self, status: int, started: float) -> None:
-        logger.info(
-            '%s "%s %s" %d %.1fms',
-            self.client_address[0],
-            self.command,
-            _SECRET_QUERY.sub(r"\1***", self.path),
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
+        """The access line of a request the host answered itself."""
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.info('%s "%s" %d %.1fms', self.client_address[0], self._logged_request(), status, elapsed_ms)
+
+    def _logged_request(self) -> str:
+        """Method and target, redacted and cut short when over the limit; `-` when the request line was bad."""
+        if not self.command:
+            return "-"
+        target = redact(self.path)
+        return f"{self.command} {target if len(target) <= MAX_TARGET_BYTES else target[:100] + '...'}"
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Replaced by `_log`: one line per request."""
+        """Silenced: the functions log their requests, `_log` the host's own answers."""
 
 
 def _encode(response: Any) -> tuple[int, dict[str, str], list[str], bytes]:

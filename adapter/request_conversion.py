@@ -63,7 +63,11 @@ def wsgi_environ(req: func.HttpRequest) -> dict[str, Any]:
         "REMOTE_ADDR": req.headers.get("x-forwarded-for", "").partition(",")[0].strip(),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": url.scheme or "http",
+        # BytesIO shares `body` rather than copying it, and `read()` of all of it returns `body` itself.
         "wsgi.input": io.BytesIO(body),
+        # Set by gunicorn (azmlinfsrv's server) too: werkzeug then reads the stream as is, instead of through a
+        # LimitedStream that copies the body twice, and still reads chunked bodies (no Content-Length).
+        "wsgi.input_terminated": True,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,

@@ -15,6 +15,7 @@ from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
 from .response_conversion import HTML, INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
 from .runner import Runner, ScoringTimeout
+from .script_output import in_invocation
 from .settings import Settings
 from .tracing import with_request_ids
 
@@ -64,7 +65,7 @@ class ScoringService:
         if script.wants_headers:
             kwargs["request_headers"] = rc.flask_headers(req)
         try:
-            output, elapsed_ms = self.runner.call(script.run, kwargs)
+            output, elapsed_ms = self.runner.call(in_invocation(script.run), kwargs)
         except ScoringTimeout as ex:
             logger.error("run() timed out after %d ms", ex.timeout_ms)
             return error_response(500, str(ex), failed=True)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .models import default_model_dir
+
 #: The function app root: the folder holding `function_app.py` and this package.
 FUNCTION_APP_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,17 +67,18 @@ class Settings:
             service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
-            scoring_keys=tuple(k.strip().encode() for k in env.get("AML_SCORING_KEYS", "").split(",") if k.strip()),
+            scoring_keys=parse_keys(env),
         )
 
 
-def default_model_dir(app_root: Path) -> Path | None:
-    """Lay out AZUREML_MODEL_DIR as AML does: one model with one version -> its folder; several -> `models/`."""
-    models = app_root / "models"
-    if not models.is_dir():
-        return None
-    versions = [v for m in models.iterdir() if m.is_dir() for v in m.iterdir() if v.is_dir()]
-    return versions[0] if len(versions) == 1 else models
+def parse_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
+    """`AML_SCORING_KEYS` as comma-separated keys. Set but holding no key (say `" , "` from two empty secrets) is an
+    error, never "auth off": that would open `/score` to anyone."""
+    raw = env.get("AML_SCORING_KEYS", "")
+    keys = tuple(key.strip().encode() for key in raw.split(",") if key.strip())
+    if raw.strip() and not keys:
+        raise ConfigError("AML_SCORING_KEYS is set but holds no key; unset it to use Functions keys instead.")
+    return keys
 
 
 def positive_int(env: Mapping[str, str], name: str, default: int) -> int:

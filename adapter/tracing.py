@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import azure.functions as func
 from werkzeug.datastructures import Headers
 
+from .request_log import request_target
 from .response_conversion import INTERNAL_ERROR, error_response
 
 logger = logging.getLogger("adapter")
@@ -80,7 +81,7 @@ def with_request_ids(
     try:
         response = handle(req)
     except Exception:
-        logger.exception("Unexpected failure while handling %s %s", req.method, req.url)
+        logger.exception("Unexpected failure while handling %s %s", req.method, request_target(req))
         response = error_response(500, INTERNAL_ERROR)
     ids.apply(response.headers)
     return response

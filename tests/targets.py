@@ -90,7 +90,7 @@ class _Process(HttpTarget):
             try:
                 if requests.get(self.base + health_path, timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a gunicorn worker still booting holds the request
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{type(self).__name__} did not start:\n{self.log.read_text()}")

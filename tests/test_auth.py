@@ -73,3 +73,41 @@ def test_keys_never_reach_the_logs(tmp_path: Path) -> None:
     log = server.log.read_text()
     for secret in ("primary-key-1", "secondary-key-2", "guess-key-9", "function-key-3"):
         assert secret not in log
+
+
+@pytest.mark.parametrize("keys", [",", " , ", ",,"])
+def test_a_key_setting_without_keys_fails_closed(keys: str) -> None:
+    target = InProcess(script_env("echo_undecorated.py", AML_SCORING_KEYS=keys))
+    try:
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    assert reply.status == 500
+    assert reply.json() == {
+        "message": "Invalid configuration: AML_SCORING_KEYS is set but holds no key; unset it to use Functions keys "
+        "instead."
+    }
+    code = "from adapter.auth import host_auth_level; print(host_auth_level())"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PATH": "", "AML_SCORING_KEYS": keys},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().endswith("FUNCTION")  # the host keeps guarding /score
+
+
+def test_configuration_details_need_a_key(tmp_path: Path) -> None:
+    env = script_env("echo_undecorated.py", AML_SCORING_KEYS=KEYS, SCORING_TIMEOUT_MS="soon")
+    target = InProcess(env)
+    try:
+        anonymous = target.send(Request("POST", body=b"x"))
+        keyed = target.send(Request("POST", body=b"x", headers={"Authorization": "Bearer primary-key-1"}))
+        swagger = target.send(Request("GET", "/swagger.json"))
+    finally:
+        target.stop()
+    assert anonymous.status == 401
+    assert keyed.status == 500 and "SCORING_TIMEOUT_MS" in keyed.json()["message"]  # type: ignore[index]
+    assert swagger.status == 500 and "SCORING_TIMEOUT_MS" not in swagger.json()["message"]  # type: ignore[index]

@@ -24,7 +24,7 @@ result = {
 }
 try:
     import azureml.core
-    result["core"] = azureml.core.MARKER
+    result["core"] = getattr(azureml.core, "MARKER", None)  # without azureml-core: the parent of our core.model
 except ImportError:
     result["core"] = None
 print(json.dumps(result))

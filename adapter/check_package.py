@@ -1,0 +1,168 @@
+"""What `func azure functionapp publish` would upload: `.funcignore`, the package's size, the Python version.
+
+Core Tools zips the app folder minus what `.funcignore` excludes (gitignore syntax), so tests, benchmarks, virtual
+environments and caches must be excluded there, and nothing the app needs at run time may be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check_report import Outcome
+from .models import BUNDLE, human_size
+
+#: Python versions the Azure Functions 4.x Python worker supports.
+SUPPORTED_PYTHON = ((3, 10), (3, 11), (3, 12), (3, 13))
+#: A representative path per kind of content that must stay out of the package.
+MUST_EXCLUDE = {
+    "tests": "tests/test_app.py",
+    "benchmarks": "bench/run.py",
+    "virtual environments": ".venv/bin/python",
+    "virtual environments (venv/)": "venv/bin/python",
+    "bytecode caches": "adapter/__pycache__/handlers.cpython-311.pyc",
+    "tool caches": ".pytest_cache/README.md",
+    "local settings (secrets)": "local.settings.json",
+}
+#: What the app needs at run time, besides the entry script and the models.
+MUST_KEEP = ("function_app.py", "host.json", "requirements.txt", "adapter/handlers.py")
+LARGEST = 5
+SHOWN = 5
+LARGE_PACKAGE = 500 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rule:
+    regex: re.Pattern[str]
+    negate: bool
+    dir_only: bool
+
+
+class FuncIgnore:
+    """gitignore matching, as Core Tools applies `.funcignore`: the last matching pattern wins, and an excluded
+    folder excludes everything in it."""
+
+    def __init__(self, text: str) -> None:
+        self.rules = [rule for line in text.splitlines() if (rule := _rule(line)) is not None]
+
+    def excludes(self, relative: str, is_dir: bool = False) -> bool:
+        parts = relative.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            if self._matches("/".join(parts[:depth]), is_dir or depth < len(parts)):
+                return True
+        return False
+
+    def _matches(self, path: str, is_dir: bool) -> bool:
+        excluded = False
+        for rule in self.rules:
+            if (is_dir or not rule.dir_only) and rule.regex.fullmatch(path):
+                excluded = not rule.negate
+        return excluded
+
+
+def python_version(version: tuple[int, int] = sys.version_info[:2]) -> Outcome:
+    supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHON)
+    shown = f"{version[0]}.{version[1]}"
+    if version in SUPPORTED_PYTHON:
+        return Outcome.ok(f"{shown} (Azure Functions supports {supported})")
+    return Outcome.warn(
+        f"{shown} is not one Azure Functions supports ({supported})",
+        "The app runs on the Function App's Python version: check it with that one, so wheels and behaviour match.",
+    )
+
+
+def funcignore(function_root: Path, entry_script: Path, app_root: Path) -> Outcome:
+    path = function_root / ".funcignore"
+    if not path.is_file():
+        return Outcome.fail(
+            ".funcignore is missing", "Without it tests, virtual environments and caches are published too."
+        )
+    ignore = FuncIgnore(path.read_text(encoding="utf-8"))
+    problems = [
+        f"does not exclude {kind} ({sample})" for kind, sample in MUST_EXCLUDE.items() if not ignore.excludes(sample)
+    ]
+    keep = [*MUST_KEEP, *_files(entry_script, function_root), *_files(app_root / BUNDLE, function_root)]
+    dropped = [needed for needed in keep if ignore.excludes(needed)]
+    problems += [f"excludes {needed}, which the app needs" for needed in dropped[:SHOWN]]
+    if len(dropped) > SHOWN:
+        problems.append(f"... and {len(dropped) - SHOWN} more files the app needs")
+    if problems:
+        return Outcome.fail(f"{len(problems)} problem(s) in .funcignore", *problems)
+    return Outcome.ok("keeps tests, benchmarks, virtual environments and caches out")
+
+
+def _files(path: Path, function_root: Path) -> list[str]:
+    """The files at or under `path` that are in the package, relative to its root."""
+    if not path.is_relative_to(function_root):
+        return []
+    found = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return [p.relative_to(function_root).as_posix() for p in found]
+
+
+def package(function_root: Path) -> Outcome:
+    """The size of what would be uploaded, and its largest files (usually the models)."""
+    path = function_root / ".funcignore"
+    ignore = FuncIgnore(path.read_text(encoding="utf-8") if path.is_file() else "")
+    files: list[tuple[int, str]] = []
+    suspicious: list[str] = []
+    for parent, dirs, names in os.walk(function_root):
+        base = Path(parent).relative_to(function_root)
+        dirs[:] = [d for d in dirs if d != ".git" and not ignore.excludes((base / d).as_posix(), is_dir=True)]
+        suspicious += [(base / d).as_posix() + "/" for d in dirs if d.startswith(".") or d.endswith("cache")]
+        for name in names:
+            relative = (base / name).as_posix()
+            if not ignore.excludes(relative) and os.path.exists(Path(parent, name)):
+                files.append((os.stat(Path(parent, name)).st_size, relative))
+    total = sum(size for size, _ in files)
+    largest = [f"{human_size(size):>9}  {name}" for size, name in sorted(files, reverse=True)[:LARGEST]]
+    summary = f"{human_size(total)} in {len(files)} files"
+    if suspicious:
+        shown = ", ".join(suspicious[:SHOWN]) + (", ..." if len(suspicious) > SHOWN else "")
+        return Outcome.warn(f"{summary}, with {shown}: add to .funcignore?", "largest:", *largest)
+    if total > LARGE_PACKAGE:
+        return Outcome.warn(f"{summary}: large packages deploy and cold-start slowly", "largest:", *largest)
+    return Outcome.ok(summary, "largest:", *largest)
+
+
+def _rule(line: str) -> Rule | None:
+    pattern = line.rstrip("\n").rstrip()
+    if not pattern or pattern.startswith("#"):
+        return None
+    negate = pattern.startswith("!")
+    pattern = pattern[1:] if negate else pattern.removeprefix("\\")
+    dir_only = pattern.endswith("/")
+    pattern = pattern.rstrip("/")
+    anchored = "/" in pattern
+    regex = _translate(pattern.lstrip("/"))
+    return Rule(re.compile(regex if anchored else f"(?:.*/)?{regex}"), negate, dir_only)
+
+
+def _translate(pattern: str) -> str:
+    """A gitignore glob as a regular expression over `/`-separated relative paths."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("/.*")
+            i += 3
+        elif pattern[i] == "*":
+            out.append(".*" if pattern.startswith("**", i) else "[^/]*")
+            i += 2 if pattern.startswith("**", i) else 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)

@@ -1,0 +1,244 @@
+"""The model bundle: `models/MODEL_NAME/VERSION/<the registered file or folder>`, the layout AML gives a deployment.
+
+A Function App has no model registry, so models travel in the deployment package. Names follow AML's registration
+rule and versions are whole numbers, so neither can hold a path; every path is also resolved and checked to stay
+inside `models/`, so a symlink cannot lead out of it either.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLE = "models"
+#: AML's model name rule (azureml-core's `model_name_validation`): no separators, no leading dot.
+NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+#: Versions as AML writes their folders: `str(int)`, from 1.
+VERSION_RULE = re.compile(r"[1-9][0-9]{0,17}")
+
+
+class BundleError(Exception):
+    """A name, version or path that would break the bundle or leave it; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: int
+    #: The version folder, `models/NAME/VERSION`.
+    path: Path
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A version folder with what it holds, for listings and checks."""
+
+    model: ModelVersion
+    #: The names in the version folder: one, the registered file or folder, when all is well.
+    contents: tuple[str, ...]
+    size: int
+
+
+@dataclass(frozen=True)
+class Bundle:
+    versions: tuple[Bundled, ...]
+    #: Layouts that break serving: bad names, symlinks out, empty version folders.
+    problems: tuple[str, ...]
+    #: Layouts that serve but trip `Model.get_model_path`.
+    warnings: tuple[str, ...]
+
+
+def app_root(env: Mapping[str, str] | None = None) -> Path:
+    """The folder holding the entry script and `models/`: AML_APP_ROOT, else the function app root."""
+    from .settings import FUNCTION_APP_ROOT  # settings imports this module for default_model_dir
+
+    root = (os.environ if env is None else env).get("AML_APP_ROOT")
+    return Path(root).expanduser().resolve() if root else FUNCTION_APP_ROOT
+
+
+def check_name(name: str) -> str:
+    if not NAME_RULE.fullmatch(name):
+        raise BundleError(
+            f"Model name {name!r} is not valid: like AML's, it must start with a letter or digit and use only "
+            "letters, digits, '-', '_' and '.', up to 255 characters."
+        )
+    return name
+
+
+def check_version(version: str | int) -> int:
+    text = str(version).strip()
+    if not VERSION_RULE.fullmatch(text):
+        raise BundleError(f"Model version {version!r} is not valid: versions are whole numbers from 1.")
+    return int(text)
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, symlinks followed, stays under `root` (already resolved)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def layout(root: Path) -> list[ModelVersion]:
+    """The well-formed version folders under `root`, cheaply: enough to lay out AZUREML_MODEL_DIR."""
+    if not root.is_dir():
+        return []
+    real_root = root.resolve()
+    return [
+        ModelVersion(model.name, int(version.name), version)
+        for model in _children(root)
+        if NAME_RULE.fullmatch(model.name) and model.is_dir() and inside(real_root, model)
+        for version in _children(model)
+        if VERSION_RULE.fullmatch(version.name) and version.is_dir() and inside(real_root, version)
+    ]
+
+
+def default_model_dir(app_root: Path) -> Path | None:
+    """AZUREML_MODEL_DIR as AML sets it: one model with one version -> its folder; otherwise `models/` itself."""
+    root = app_root / BUNDLE
+    if not root.is_dir():
+        return None
+    versions = layout(root)
+    return versions[0].path if len(versions) == 1 else root
+
+
+def scan(root: Path) -> Bundle:
+    """Everything under `root` with what is wrong with it, for `models list` and `check`."""
+    versions: list[Bundled] = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    real_root = root.resolve()
+    for model in _children(root):
+        where = f"{BUNDLE}/{model.name}"
+        if not NAME_RULE.fullmatch(model.name):
+            problems.append(f"{where}: not a valid model name; folders here are named after the model.")
+        elif not inside(real_root, model):
+            problems.append(f"{where}: a symlink leading outside {BUNDLE}/; it is refused.")
+        elif not model.is_dir():
+            problems.append(f"{where}: not a folder; models go in {BUNDLE}/MODEL_NAME/VERSION/.")
+        else:
+            for version in _children(model):
+                problem, warning, bundled = _scan_version(real_root, model.name, version)
+                problems += [problem] if problem else []
+                warnings += [warning] if warning else []
+                versions += [bundled] if bundled else []
+    return Bundle(tuple(versions), tuple(problems), tuple(warnings))
+
+
+def _scan_version(real_root: Path, name: str, version: Path) -> tuple[str | None, str | None, Bundled | None]:
+    """(problem, warning, what it holds) for one version folder."""
+    where = f"{BUNDLE}/{name}/{version.name}"
+    if not VERSION_RULE.fullmatch(version.name):
+        return f"{where}: not a version; version folders are whole numbers from 1.", None, None
+    if not inside(real_root, version):
+        return f"{where}: a symlink leading outside {BUNDLE}/; it is refused.", None, None
+    if not version.is_dir():
+        return f"{where}: not a folder.", None, None
+    escaping = [str(p.relative_to(version)) for p in _walk(version) if p.is_symlink() and not inside(real_root, p)]
+    if escaping:
+        return f"{where}: symlinks leading outside {BUNDLE}/ are refused: {', '.join(escaping)}.", None, None
+    names = tuple(sorted(os.listdir(version)))
+    if not names:
+        return f"{where}: empty; it should hold the registered model file or folder.", None, None
+    warning = None
+    if len(names) > 1:
+        warning = f"{where} holds {len(names)} entries ({', '.join(names)}): Model.get_model_path wants exactly one."
+    size = sum(p.lstat().st_size for p in _walk(version) if p.is_symlink() or not p.is_dir())
+    return None, warning, Bundled(ModelVersion(name, int(version.name), version), names, size)
+
+
+def add(app_root: Path, name: str, source: Path, version: str | int | None = None) -> Bundled:
+    """Copy `source` into `models/NAME/VERSION/` under its own name; the next version when none is given.
+
+    Nothing is overwritten, and the copy lands in place only when complete. Symlinks in `source` are copied as
+    the files they point to, so the bundle never links out.
+    """
+    check_name(name)
+    number = None if version is None else check_version(version)
+    source = Path(os.path.abspath(source))
+    if not (source.is_file() or source.is_dir()):
+        raise BundleError(f"{source} is not a file or folder that can be copied.")
+    root = app_root / BUNDLE
+    model_dir = root / name
+    if model_dir.resolve().is_relative_to(source.resolve()):
+        raise BundleError(f"{source} contains {BUNDLE}/{name}: a folder cannot be added into itself.")
+    if root.exists() and not root.is_dir():
+        raise BundleError(f"{root} is not a folder.")
+    if (model_dir.exists() or model_dir.is_symlink()) and not (
+        model_dir.is_dir() and inside(root.resolve(), model_dir)
+    ):
+        raise BundleError(f"{BUNDLE}/{name} exists but is not a folder inside {BUNDLE}/; it is left alone.")
+    if number is None:
+        taken = [int(v.name) for v in _children(model_dir) if VERSION_RULE.fullmatch(v.name)]
+        number = max(taken, default=0) + 1
+    target = model_dir / str(number)
+    if target.exists() or target.is_symlink():
+        raise BundleError(
+            f"{BUNDLE}/{name}/{number} already exists; models are never overwritten. "
+            "Give another --version, or delete that folder first."
+        )
+    try:
+        _copy(source, model_dir, target)
+    except FileExistsError:
+        raise BundleError(f"{BUNDLE}/{name}/{number} appeared while copying; it is left alone.") from None
+    except (OSError, shutil.Error) as ex:
+        raise BundleError(f"Copying {source} into {BUNDLE}/{name}/{number} failed: {ex}") from None
+    return next(e for e in scan(root).versions if e.model.name == name and e.model.version == number)
+
+
+def _copy(source: Path, model_dir: Path, target: Path) -> None:
+    """Copy beside the target first, then move it in: an interrupted copy never looks like a model."""
+    model_dir.parent.mkdir(exist_ok=True)
+    model_dir.mkdir(exist_ok=True)
+    staging = model_dir / f".adding-{target.name}-{os.getpid()}"
+    staging.mkdir()
+    try:
+        if source.is_dir():
+            shutil.copytree(source, staging / source.name, symlinks=False)
+        else:
+            shutil.copy2(source, staging / source.name)
+        target.mkdir()
+        try:
+            (staging / source.name).rename(target / source.name)
+        except OSError:
+            target.rmdir()
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def describe_model_dir(app_root: Path) -> str:
+    """Where AZUREML_MODEL_DIR points by default, relative to the app root, and why."""
+    model_dir = default_model_dir(app_root)
+    if model_dir is None:
+        return f"AZUREML_MODEL_DIR stays unset: there is no {BUNDLE}/ folder."
+    count = len(layout(app_root / BUNDLE))
+    if count == 1:
+        return f"AZUREML_MODEL_DIR defaults to {model_dir.relative_to(app_root).as_posix()} (one model, one version)."
+    return f"AZUREML_MODEL_DIR defaults to {BUNDLE}/ ({count} model versions)."
+
+
+def _children(folder: Path) -> Iterator[Path]:
+    """Entries in name order, without hidden ones (`.DS_Store`, `.gitkeep`, an unfinished `add`)."""
+    if folder.is_dir():
+        yield from sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Every path under `folder`, without following symlinks."""
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            yield Path(parent, name)

@@ -1,0 +1,237 @@
+"""`/swagger.json`: the OpenAPI document of the entry script, as azmlinfsrv 1.5.1 serves it, for this deployment.
+
+One builder per document version (2, 3, 3.1), each with the `?version=` values it answers to and the user files in
+`AML_APP_ROOT` that replace it. A generated document comes from inference-schema's records of the decorated `run()`
+(or an empty object schema for an undecorated one), in azmlinfsrv's structure, with the paths under the prefix the
+app really has and the auth it really uses (`swagger_templates`), and schemas made valid (`swagger_fixups`).
+
+Describing the API only imports the script: `init()` never runs for it. The documents are built once per process.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+
+from . import host_config
+from . import request_conversion as rc
+from .lifecycle import ScriptUnavailable
+from .response_conversion import HTML, error_response, json_response
+from .settings import FUNCTION_APP_ROOT, ConfigError, Settings
+from .swagger_fixups import fix_schema
+from .swagger_templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
+
+if TYPE_CHECKING:
+    from .entry_script import EntryScript
+    from .scoring import ScoringService
+
+logger = logging.getLogger("adapter")
+
+DEFAULT_VERSION = "2"
+#: Methods Flask answers on azmlinfsrv's GET-only route (HEAD and OPTIONS added automatically).
+METHODS = ("GET", "HEAD", "OPTIONS")
+#: What an undecorated `run()` takes and returns, as far as a schema can tell.
+UNDESCRIBED: JsonObject = {"type": "object", "example": {}}
+
+
+class SwaggerNotFound(Exception):
+    """No document for the requested version (404): not a version at all, or not one this script can have."""
+
+
+class UserSwaggerError(Exception):
+    """A user's swagger file cannot be served (500); the message names it."""
+
+
+@dataclass(frozen=True)
+class Builder:
+    version: str
+    #: The `?version=` values it answers.
+    aliases: frozenset[str]
+    #: User files in AML_APP_ROOT that replace the generated document, the first found wins.
+    user_files: tuple[str, ...]
+    #: The inference-schema version name (`get_supported_versions`) that must be supported to generate.
+    schema_version: str
+    generate: Callable[[Describe, Any, Any], JsonObject]
+
+
+BUILDERS = (
+    Builder("2", frozenset({"2", "2.0"}), ("swagger.json", "swagger2.json"), "2.0", openapi2),
+    Builder("3", frozenset({"3", "3.0"}), ("swagger3.json",), "3.0", lambda d, i, o: openapi3(d, i, o, "3.0.3")),
+    Builder("3.1", frozenset({"3.1"}), ("swagger3.1.json",), "3.1", lambda d, i, o: openapi3(d, i, o, "3.1.0")),
+)
+
+
+def _builder(version: str) -> Builder | None:
+    return next((b for b in BUILDERS if version in b.aliases), None)
+
+
+def user_document(settings: Settings, version: str) -> Any:
+    """The user's document replacing the one for `version` (a `?version=` value), parsed; None when there is none."""
+    builder = _builder(version)
+    return None if builder is None else _read_user_file(settings, builder)
+
+
+def _read_user_file(settings: Settings, builder: Builder) -> Any:
+    """The first of the builder's files in AML_APP_ROOT holding something: azmlinfsrv skips `{}`, `[]` and `null`."""
+    for name in builder.user_files:
+        path = settings.app_root / name
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            continue
+        except OSError as ex:
+            raise UserSwaggerError(f"{name} in AML_APP_ROOT cannot be read: {ex.strerror}.") from None
+        try:
+            document = json.loads(text)
+        except ValueError as ex:
+            raise UserSwaggerError(f"{name} in AML_APP_ROOT is not valid JSON: {ex}.") from None
+        if document:
+            logger.info("Swagger version %s is the user's %s", builder.version, path)
+            return document
+    return None
+
+
+def describe(settings: Settings, route_prefix: str | None = None) -> Describe:
+    """This deployment: the service's name and version, where its routes are, which keys `/score` takes.
+
+    `route_prefix` defaults to host.json's `routePrefix`; `SERVICE_PATH_PREFIX` (a gateway's path in front of the
+    app) comes before it.
+    """
+    prefix = host_config.route_prefix(FUNCTION_APP_ROOT) if route_prefix is None else route_prefix
+    segments = [s for s in (settings.service_path_prefix.strip("/"), prefix.strip("/")) if s]
+    return Describe(
+        title=settings.service_name,
+        version=settings.service_version,
+        path_prefix="/" + "/".join(segments) if segments else "",
+        security_schemes=BEARER_SCHEMES if settings.scoring_keys else FUNCTIONS_KEY_SCHEMES,
+    )
+
+
+class Documents:
+    """Every version's document for one script, built on first use and kept; a failed build is not kept."""
+
+    def __init__(self, settings: Settings, script: Callable[[], EntryScript], route_prefix: str | None = None) -> None:
+        self.settings = settings
+        self._script = script
+        self._route_prefix = route_prefix
+        self._lock = threading.Lock()
+        self._built: dict[str, JsonObject | None] | None = None
+
+    def get(self, version: str) -> JsonObject:
+        """The document for a `?version=` value; `SwaggerNotFound` with azmlinfsrv's message when there is none."""
+        built = self._build()
+        supported = ", ".join(sorted(v for v, document in built.items() if document is not None))
+        builder = _builder(version)
+        if builder is None:
+            raise SwaggerNotFound(f"Swagger version [{version}] is not valid. Supported versions: [{supported}].")
+        document = built[builder.version]
+        if document is None:
+            raise SwaggerNotFound(
+                f"Swagger version [{version}] is not supported for the scoring script. "
+                f"Supported swagger versions: [{supported}]."
+            )
+        return document
+
+    def _build(self) -> dict[str, JsonObject | None]:
+        with self._lock:
+            if self._built is None:
+                self._built = {b.version: _read_user_file(self.settings, b) or self._generate(b) for b in BUILDERS}
+                available = [v for v, document in self._built.items() if document is not None]
+                logger.info("Swagger documents ready for versions [%s]", ", ".join(available))
+            return self._built
+
+    def _generate(self, builder: Builder) -> JsonObject | None:
+        from inference_schema.schema_util import (
+            get_input_schema,
+            get_output_schema,
+            get_supported_versions,
+            is_schema_decorated,
+        )
+
+        run = self._script().run
+        if builder.schema_version not in get_supported_versions(run):
+            return None
+        if is_schema_decorated(run):
+            service_input, service_output = get_input_schema(run), get_output_schema(run)
+        else:
+            service_input = service_output = UNDESCRIBED
+        empty_required_allowed = builder.version == "3.1"
+        return builder.generate(
+            describe(self.settings, self._route_prefix),
+            fix_schema(copy.deepcopy(service_input), empty_required_allowed=empty_required_allowed),
+            fix_schema(copy.deepcopy(service_output), empty_required_allowed=empty_required_allowed),
+        )
+
+
+def build(
+    settings: Settings, script: EntryScript, version: str = DEFAULT_VERSION, *, route_prefix: str | None = None
+) -> JsonObject:
+    """The document `/swagger.json?version=<version>` serves for this script, without serving it (a copy: change it
+    freely). Raises `SwaggerNotFound` or `UserSwaggerError` with the message the route would answer."""
+    return copy.deepcopy(Documents(settings, lambda: script, route_prefix).get(version))
+
+
+_documents: weakref.WeakKeyDictionary[ScoringService, Documents] = weakref.WeakKeyDictionary()
+_documents_lock = threading.Lock()
+
+
+def respond(service: ScoringService, req: func.HttpRequest) -> func.HttpResponse:
+    """The `/swagger.json` answer: the document as JSON, or azmlinfsrv's 404 JSON for a version it does not have."""
+    if req.method == "OPTIONS":  # Flask's automatic answer
+        return func.HttpResponse("", headers={"Content-Type": HTML, "Allow": ", ".join(METHODS)})
+    with _documents_lock:
+        documents = _documents.get(service)
+        if documents is None:
+            documents = _documents[service] = Documents(service.settings, service.lifecycle.imported)
+    try:
+        return json_response(documents.get(rc.query_args(req).get("version", DEFAULT_VERSION)))
+    except SwaggerNotFound as ex:
+        return error_response(404, str(ex))
+    except UserSwaggerError as ex:
+        logger.error("%s", ex)
+        return error_response(500, str(ex))
+    except ScriptUnavailable as ex:
+        response = error_response(503, ex.message)
+        response.headers["Retry-After"] = str(max(1, round(ex.retry_after)))
+        return response
+
+
+def write(version: str, out: Path | None) -> int:
+    """`python -m adapter swagger`: the document `/swagger.json?version=<version>` would serve, without serving
+    (local.settings.json and the environment configure it as for `serve`; the script is imported, `init()` not run).
+    Returns the exit status: 1 when there is no document, 2 when the configuration is invalid."""
+    from . import entry_script
+
+    target = out.resolve() if out is not None else None  # before the script's import moves the working directory
+    host_config.load_local_settings(FUNCTION_APP_ROOT)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+    try:
+        document = build(settings, entry_script.load(settings), version)
+    except (SwaggerNotFound, UserSwaggerError, entry_script.ScriptError) as ex:
+        print(f"error: {ex}", file=sys.stderr)
+        return 1
+    except Exception as ex:  # whatever the script raises on import
+        logger.exception("Importing %s failed", settings.entry_script)
+        print(f"error: the entry script {settings.entry_script.name} failed to import: {ex!r}", file=sys.stderr)
+        return 1
+    text = json.dumps(document, indent=2) + "\n"
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        target.write_text(text, encoding="utf-8")
+        logger.info("Wrote the Swagger %s document to %s", version, target)
+    return 0
