@@ -5,18 +5,39 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+from .settings import ConfigError
 
 DEFAULT_ROUTE_PREFIX = "api"
+#: Without `functionTimeout` the host stops an invocation after 5 min (Consumption) or 30 min (other plans).
+DEFAULT_FUNCTION_TIMEOUT_MS = 30 * 60 * 1000
+
+
+def _host_json(app_root: Path) -> dict[str, Any]:
+    path = app_root / "host.json"
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
 
 
 def route_prefix(app_root: Path) -> str:
     """`extensions.http.routePrefix` from host.json; the host's default is `api`."""
-    path = app_root / "host.json"
-    if not path.is_file():
-        return DEFAULT_ROUTE_PREFIX
-    config = json.loads(path.read_text(encoding="utf-8"))
-    prefix = config.get("extensions", {}).get("http", {}).get("routePrefix", DEFAULT_ROUTE_PREFIX)
+    prefix = _host_json(app_root).get("extensions", {}).get("http", {}).get("routePrefix", DEFAULT_ROUTE_PREFIX)
     return str(prefix).strip("/")
+
+
+def function_timeout_ms(app_root: Path) -> int | None:
+    """The longest the host lets an invocation run: host.json's `functionTimeout` ("hh:mm:ss"), its default when
+    unset, or None when unbounded ("-1")."""
+    raw = str(_host_json(app_root).get("functionTimeout", "")).strip()
+    if not raw:
+        return DEFAULT_FUNCTION_TIMEOUT_MS
+    if raw == "-1":
+        return None
+    try:
+        hours, minutes, seconds = raw.split(":")
+        return round((int(hours) * 3600 + int(minutes) * 60 + float(seconds)) * 1000)
+    except ValueError:
+        raise ConfigError(f'host.json functionTimeout must look like "00:10:00" or be "-1", got {raw!r}.') from None
 
 
 def load_local_settings(app_root: Path) -> list[str]:

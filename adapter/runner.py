@@ -6,6 +6,10 @@ handler answers at once, and the abandoned call is interrupted by an exception r
 thread (it lands at the next Python bytecode, so pure-Python loops stop; a call blocked in C stops when it
 returns). Its result is discarded, and the concurrency slot it holds is only freed when it really ends, so a
 script written for one-request-at-a-time workers never sees two calls at once.
+
+When SCORING_TIMEOUT_MS is at least the host's own limit for an invocation (host.json `functionTimeout`; the default
+timeout of one hour always is), the host stops the invocation first and the hand-over is pure cost (tens of
+microseconds a call), so `run()` is then called inline on the handler's thread.
 """
 
 from __future__ import annotations
@@ -63,8 +67,11 @@ class _Call:
 
 
 class Runner:
-    def __init__(self, timeout_ms: int, concurrency: int) -> None:
+    def __init__(self, timeout_ms: int, concurrency: int, *, inline: bool = False) -> None:
+        """`inline`: call `run()` on the caller's thread, for when the timeout cannot fire (the host stops the
+        invocation first), so the hand-over to a runner thread would buy nothing."""
         self.timeout_ms = timeout_ms
+        self.inline = inline
         self._slots = threading.BoundedSemaphore(concurrency)
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._lock = threading.Lock()  # guards every call's state and the idle count
@@ -72,6 +79,11 @@ class Runner:
 
     def call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float]:
         """`fn(**kwargs)` and its duration in ms; its exception is re-raised, `ScoringTimeout` on expiry."""
+        if self.inline:
+            with self._slots:
+                started = time.perf_counter()
+                result = fn(**kwargs)
+                return result, (time.perf_counter() - started) * 1000
         call = _Call(fn, kwargs)
         with self._lock:
             spawn = not self._idle

@@ -11,12 +11,13 @@ from . import request_conversion as rc
 from .aml_response import FAILED_HEADER
 from .auth import authorize
 from .cors import CorsPolicy
+from .host_config import function_timeout_ms
 from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
 from .response_conversion import HTML, INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
 from .runner import Runner, ScoringTimeout
 from .script_output import in_invocation
-from .settings import Settings
+from .settings import FUNCTION_APP_ROOT, Settings
 from .tracing import with_request_ids
 
 logger = logging.getLogger("adapter")
@@ -30,7 +31,9 @@ class ScoringService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lifecycle = Lifecycle(settings)
-        self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency)
+        host_limit = function_timeout_ms(FUNCTION_APP_ROOT)
+        inline = host_limit is not None and settings.scoring_timeout_ms >= host_limit
+        self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency, inline=inline)
         self.cors = CorsPolicy(settings.cors_origins) if settings.cors_origins else None
 
     def respond(self, req: func.HttpRequest, handle: Handler, *, key_required: bool = False) -> func.HttpResponse:
@@ -65,7 +68,9 @@ class ScoringService:
         if script.wants_headers:
             kwargs["request_headers"] = rc.flask_headers(req)
         try:
-            output, elapsed_ms = self.runner.call(in_invocation(script.run), kwargs)
+            # On a runner thread, run()'s log records need the handler thread's invocation to reach the host.
+            run = script.run if self.runner.inline else in_invocation(script.run)
+            output, elapsed_ms = self.runner.call(run, kwargs)
         except ScoringTimeout as ex:
             logger.error("run() timed out after %d ms", ex.timeout_ms)
             return error_response(500, str(ex), failed=True)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import inprocess as inprocess_impl
 from . import report, servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def inprocess(calls: int, repeats: int) -> dict[str, dict[str, list[float]]]:
         out = Path(tmp) / "result.json"
         for script in INPROCESS_SCRIPTS:
             results[script] = {}
-            for impl in ("floor", "adapter", "azmlinfsrv"):
+            for impl in inprocess_impl.IMPLEMENTATIONS:
                 subprocess.run(
                     [sys.executable, "-m", "bench.inprocess", impl, script, str(calls), str(repeats), str(out)],
                     cwd=ROOT,

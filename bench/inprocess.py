@@ -4,7 +4,8 @@ configuration once per process.
     python -m bench.inprocess IMPL SCRIPT CALLS REPEATS OUT   ->  OUT: JSON list of per-call seconds, one per repeat
 
 IMPL is `floor` (run() called directly with ready arguments), `adapter` (our function handler fed
-`func.HttpRequest` objects, as the Functions worker calls it) or `azmlinfsrv` (its Flask app through Flask's test
+`func.HttpRequest` objects, as the Functions worker calls it), `adapter-timeout` (the same with a 60 s
+SCORING_TIMEOUT_MS, so run() goes through a runner thread) or `azmlinfsrv` (its Flask app through Flask's test
 client).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
@@ -64,7 +66,10 @@ def floor(script: str) -> Callable[[], Any]:
 
 
 def adapter(script: str) -> Callable[[], Any]:
+    """Default settings: the one-hour timeout outlasts the host's limit, so run() is called inline."""
     _configure(script)
+    # One log line per request, as on Azure (azmlinfsrv logs its own per-request line too).
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout)
     sys.path.insert(0, str(ROOT))
     import azure.functions as func
 
@@ -87,6 +92,12 @@ def adapter(script: str) -> Callable[[], Any]:
     return call
 
 
+def adapter_with_timeout(script: str) -> Callable[[], Any]:
+    """A SCORING_TIMEOUT_MS the host does not outlast: run() goes to a runner thread so the timeout can answer."""
+    os.environ["SCORING_TIMEOUT_MS"] = "60000"
+    return adapter(script)
+
+
 def azmlinfsrv(script: str) -> Callable[[], Any]:
     _configure(script)
     from azureml_inference_server_http.server.create_app import create
@@ -102,7 +113,12 @@ def azmlinfsrv(script: str) -> Callable[[], Any]:
     return call
 
 
-IMPLEMENTATIONS = {"floor": floor, "adapter": adapter, "azmlinfsrv": azmlinfsrv}
+IMPLEMENTATIONS = {
+    "floor": floor,
+    "adapter": adapter,
+    "adapter-timeout": adapter_with_timeout,
+    "azmlinfsrv": azmlinfsrv,
+}
 
 
 def measure(call: Callable[[], Any], calls: int, repeats: int) -> list[float]:

@@ -170,3 +170,44 @@ def _base_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith(("AZUREML_", "AML_"))}
+
+
+@pytest.mark.parametrize(
+    ("host_json", "timeout_ms", "inline"),
+    [
+        ({}, None, True),  # the default hour outlasts the host's default limit (30 min at most)
+        ({}, "300", False),
+        ({"functionTimeout": "00:10:00"}, "600000", True),
+        ({"functionTimeout": "00:10:00"}, "599999", False),
+        ({"functionTimeout": "-1"}, None, False),  # unbounded host: only our timeout can stop run()
+    ],
+)
+def test_run_goes_to_a_runner_thread_only_when_the_timeout_can_fire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host_json: dict[str, str], timeout_ms: str | None, inline: bool
+) -> None:
+    from adapter import scoring
+    from adapter.settings import Settings
+
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", **host_json}))
+    monkeypatch.setattr(scoring, "FUNCTION_APP_ROOT", tmp_path)
+    env = script_env("echo_undecorated.py", **({"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {}))
+    assert scoring.ScoringService(Settings.from_env(env)).runner.inline is inline
+
+
+def test_a_malformed_function_timeout_is_a_configuration_error(tmp_path: Path) -> None:
+    from adapter.host_config import function_timeout_ms
+    from adapter.settings import ConfigError
+
+    (tmp_path / "host.json").write_text('{"functionTimeout": "ten minutes"}')
+    with pytest.raises(ConfigError, match="functionTimeout"):
+        function_timeout_ms(tmp_path)
+
+
+def test_inline_runs_on_the_callers_thread_and_still_serialises() -> None:
+    import threading
+
+    from adapter.runner import Runner
+
+    runner = Runner(3_600_000, 1, inline=True)
+    result, elapsed_ms = runner.call(lambda: threading.current_thread(), {})
+    assert result is threading.current_thread() and elapsed_ms >= 0

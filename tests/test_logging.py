@@ -59,11 +59,14 @@ def test_print_in_the_script_becomes_log_records(
     assert capsys.readouterr().err == "to stderr from run() p-1\n"
 
 
+@pytest.mark.parametrize("timeout_ms", [None, "60000"], ids=["inline", "runner-thread"])
 def test_records_from_run_carry_the_invocation_of_the_request(
-    drills: InProcess, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    timeout_ms: str | None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """run() executes on a runner thread; the Python worker tags a record with the invocation id of the thread
-    that logs it (a thread-local of its dispatcher) and drops records from threads without one."""
+    """With a short timeout run() executes on a runner thread; the Python worker tags a record with the invocation
+    id of the thread that logs it (a thread-local of its dispatcher) and drops records from threads without one."""
+    extra = {"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {}
+    drills = InProcess(script_env("drills.py", AML_SCORING_KEYS=KEY, **extra))
     caplog.set_level(logging.INFO)
     local = threading.local()
     monkeypatch.setitem(
@@ -82,8 +85,10 @@ def test_records_from_run_carry_the_invocation_of_the_request(
         drills.send(post("p-2", "print", Authorization=f"Bearer {KEY}"))
     finally:
         logging.getLogger("adapter.score").removeHandler(handler)
+        drills.stop()
     assert ("printed by run() p-2", "invocation-1") in tagged
     assert ("drills init ran", "invocation-1") in tagged
+    assert local.invocation_id == "invocation-1"  # still set for the request's own log line after run()
 
 
 def test_serve_writes_one_line_per_request_and_the_script_output(tmp_path: Path) -> None:
