@@ -1,12 +1,13 @@
 """Per-call cost in-process, run in a fresh interpreter per (implementation, script) because azmlinfsrv reads its
 configuration once per process.
 
-    python -m bench.inprocess IMPL SCRIPT CALLS REPEATS OUT   ->  OUT: JSON list of per-call seconds, one per repeat
+    python -m bench.inprocess IMPL SCRIPT CALLS REPEATS OUT
+    -> OUT: {"server": [...], "floor": [...]}, per-call seconds, one per repeat
 
-IMPL is `floor` (run() called directly with ready arguments), `adapter` (our function handler fed
-`func.HttpRequest` objects, as the Functions worker calls it), `adapter-timeout` (the same with a 60 s
-SCORING_TIMEOUT_MS, so run() goes through a runner thread) or `azmlinfsrv` (its Flask app through Flask's test
-client).
+IMPL is `adapter` (our function handler fed `func.HttpRequest` objects, as the Functions worker calls it),
+`adapter-timeout` (the same with a 60 s SCORING_TIMEOUT_MS, so run() goes through a runner thread) or `azmlinfsrv`
+(its Flask app through Flask's test client). The floor, run() called directly with ready arguments, is measured in
+the same process, repeat by repeat, so what a server adds is not lost in the run-to-run noise of run() itself.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _configure(script: str) -> None:
 
 def floor(script: str) -> Callable[[], Any]:
     """run() with arguments prepared once: the cost of the script itself, the least any server can do."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from werkzeug.test import EnvironBuilder
 
     from adapter import azureml_shim
@@ -114,29 +116,30 @@ def azmlinfsrv(script: str) -> Callable[[], Any]:
 
 
 IMPLEMENTATIONS = {
-    "floor": floor,
     "adapter": adapter,
     "adapter-timeout": adapter_with_timeout,
     "azmlinfsrv": azmlinfsrv,
 }
 
 
-def measure(call: Callable[[], Any], calls: int, repeats: int) -> list[float]:
+def measure(server: Callable[[], Any], floor: Callable[[], Any], calls: int, repeats: int) -> dict[str, list[float]]:
     for _ in range(max(10, calls // 10)):  # warm-up: imports, init(), caches
-        call()
-    results = []
+        server()
+        floor()
+    results: dict[str, list[float]] = {"server": [], "floor": []}
     for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(calls):
-            call()
-        results.append((time.perf_counter() - started) / calls)
+        for name, call in (("floor", floor), ("server", server)):
+            started = time.perf_counter()
+            for _ in range(calls):
+                call()
+            results[name].append((time.perf_counter() - started) / calls)
     return results
 
 
 def main() -> None:
     impl, script, calls, repeats, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-    result = measure(IMPLEMENTATIONS[impl](script), calls, repeats)
-    Path(out).write_text(json.dumps(result))
+    server = IMPLEMENTATIONS[impl](script)
+    Path(out).write_text(json.dumps(measure(server, floor(script), calls, repeats)))
 
 
 if __name__ == "__main__":
