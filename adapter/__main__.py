@@ -24,6 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     check.register(commands)
     args = parser.parse_args(argv)
 
+    try:
+        return _run(args)
+    except ConfigError as ex:  # a bad setting or local.settings.json: say which, no traceback
+        print(f"error: {ex}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "models":
         return models_cli.main(args)
     if args.command == "check":
@@ -32,16 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .local_host import serve as run_server
 
-        try:
-            run_server(FUNCTION_APP_ROOT, args.host, args.port)
-        except ConfigError as ex:
-            print(f"error: {ex}", file=sys.stderr)
-            return 2
-    if args.command == "swagger":
-        from .swagger import write
+        run_server(FUNCTION_APP_ROOT, args.host, args.port)
+        return 0
+    from .swagger import write
 
-        return write(args.version, args.out)
-    return 0
+    return write(args.version, args.out)
 
 
 if __name__ == "__main__":

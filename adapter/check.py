@@ -54,11 +54,7 @@ def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 
 def run(root: Path, out: TextIO, err: TextIO = sys.stderr) -> int:
-    try:
-        applied = host_config.load_local_settings(root)
-    except ValueError as ex:
-        print(f"error: local.settings.json is not valid JSON: {ex}", file=err)
-        return 2
+    applied = host_config.load_local_settings(root)
     print(f"Checking the function app in {root} before publishing", file=out)
     if applied:
         print(f"(local.settings.json sets {', '.join(sorted(applied))})", file=out)

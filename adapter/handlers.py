@@ -107,10 +107,14 @@ def _config_error(req: func.HttpRequest, ex: ConfigError, *, detailed: bool) -> 
     """A 500 for a broken configuration. Its details (paths, values) go only to callers past auth: on `/score`, which
     the host guards with Functions keys, after our own key check when AML-style keys are on."""
     logger.error("Invalid configuration: %s", ex)
-    if detailed:
-        try:
-            denied = authorize(req, parse_keys(os.environ))
-        except ConfigError:  # the keys themselves are broken: nobody can be let in
-            denied = None
-        return denied or error_response(500, f"Invalid configuration: {ex}")
-    return error_response(500, "The service is misconfigured; the function logs say how.")
+
+    def answer(r: func.HttpRequest) -> func.HttpResponse:
+        if detailed:
+            try:
+                denied = authorize(r, parse_keys(os.environ))
+            except ConfigError:  # the key setting itself is broken: the message says only that
+                denied = None
+            return denied or error_response(500, f"Invalid configuration: {ex}")
+        return error_response(500, "The service is misconfigured; the function logs say how.")
+
+    return with_request_ids(req, answer)

@@ -48,7 +48,10 @@ def load_local_settings(app_root: Path) -> list[str]:
     path = app_root / "local.settings.json"
     if not path.is_file():
         return []
-    values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+    try:
+        values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+    except ValueError as ex:
+        raise ConfigError(f"local.settings.json is not valid JSON: {ex}") from None
     applied = []
     for name, value in values.items():
         if name not in os.environ:

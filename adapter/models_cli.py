@@ -26,11 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def main(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    try:
-        host_config.load_local_settings(FUNCTION_APP_ROOT)
-    except ValueError as ex:
-        print(f"error: local.settings.json is not valid JSON: {ex}", file=err)
-        return 2
+    host_config.load_local_settings(FUNCTION_APP_ROOT)
     root = models.app_root()
     if not root.is_dir():
         print(f"error: AML_APP_ROOT must name an existing folder; {str(root)!r} is not one.", file=err)

@@ -31,6 +31,13 @@ def error_response(status: int, message: str, *, failed: bool = False) -> func.H
     return json_response({"message": message}, status, failed=failed)
 
 
+def unavailable_response(message: str, retry_after: float) -> func.HttpResponse:
+    """503 while the entry script cannot be imported or initialised, with when to try again."""
+    response = error_response(503, message)
+    response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
 def from_run_output(output: Any) -> func.HttpResponse:
     """A returned response passes through (a status >= 500 marks the run failed); anything else becomes JSON,
     `None` as `{}`.

@@ -31,6 +31,15 @@ class ScoringTimeout(Exception):
         self.timeout_ms = timeout_ms
 
 
+class RunnerBusy(Exception):
+    """Every concurrency slot is held by a call that timed out and still has not ended a full timeout later (stuck in
+    C code or a blocking call, where the interruption cannot land): rather than queue behind it without limit, the
+    caller is told to come back."""
+
+    def __init__(self) -> None:
+        super().__init__("run() is still busy with an earlier call that timed out; try again later.")
+
+
 class _Interrupted(BaseException):
     """Raised inside an abandoned `run()`; a BaseException so a script's `except Exception` does not swallow it."""
 
@@ -40,6 +49,8 @@ class _Call:
     the cheapest thing to block on) is released when the call has finished."""
 
     __slots__ = (
+        "abandoned_at",
+        "cancelled",
         "fn",
         "kwargs",
         "done",
@@ -61,6 +72,8 @@ class _Call:
         self.started = 0.0
         self.finished = False
         self.abandoned = False
+        self.abandoned_at = 0.0
+        self.cancelled = False  # given up while still waiting for a slot
         self.result: Any = None
         self.error: BaseException | None = None
         self.elapsed_ms = 0.0
@@ -74,8 +87,10 @@ class Runner:
         self.inline = inline
         self._slots = threading.BoundedSemaphore(concurrency)
         self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
-        self._lock = threading.Lock()  # guards every call's state and the idle count
+        self._lock = threading.Lock()  # guards every call's state and the counts below
         self._idle = 0
+        self._concurrency = concurrency
+        self._stuck: set[_Call] = set()  # abandoned calls still running
 
     def call(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float]:
         """`fn(**kwargs)` and its duration in ms; its exception is re-raised, `ScoringTimeout` on expiry."""
@@ -91,24 +106,34 @@ class Runner:
         if spawn:
             threading.Thread(target=self._work, name="adapter-run", daemon=True).start()
         self._queue.put(call)
-        timeout = self.timeout_ms / 1000
+        limit = timeout = self.timeout_ms / 1000
         while not call.done.acquire(timeout=timeout):
             with self._lock:
                 if call.finished:
                     break
                 if call.started:  # waiting for a slot does not count, as queueing in azmlinfsrv does not
-                    timeout = call.started + self.timeout_ms / 1000 - time.perf_counter()
+                    timeout = call.started + limit - time.perf_counter()
                     if timeout <= 0:
                         self._abandon(call)
                         raise ScoringTimeout(self.timeout_ms)
+                elif self._stuck_everywhere(limit):
+                    # ... unless every slot is held by a call that timed out long ago: that may never end.
+                    call.cancelled = True
+                    raise RunnerBusy()
         if call.error is not None:
             raise call.error
         return call.result, call.elapsed_ms
 
-    @staticmethod
-    def _abandon(call: _Call) -> None:
+    def _stuck_everywhere(self, limit: float) -> bool:
+        """Called with the lock held: whether every slot is held by a call abandoned at least `limit` ago."""
+        now = time.perf_counter()
+        return sum(now - c.abandoned_at >= limit for c in self._stuck) >= self._concurrency
+
+    def _abandon(self, call: _Call) -> None:
         """Called with the lock held and the call running: interrupt it in its own thread."""
         call.abandoned = True
+        call.abandoned_at = time.perf_counter()
+        self._stuck.add(call)
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), ctypes.py_object(_Interrupted))
 
     def _work(self) -> None:
@@ -123,6 +148,8 @@ class Runner:
     def _execute(self, call: _Call) -> None:
         with self._slots:
             with self._lock:
+                if call.cancelled:
+                    return
                 call.thread_id = threading.get_ident()
                 call.started = time.perf_counter()
             try:
@@ -135,4 +162,5 @@ class Runner:
                     call.finished = True
                     if call.abandoned:  # cancel an interruption still pending after run() ended
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(call.thread_id), None)
+                        self._stuck.discard(call)
                 call.done.release()

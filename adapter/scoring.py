@@ -14,8 +14,15 @@ from .cors import CorsPolicy
 from .host_config import function_timeout_ms
 from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
-from .response_conversion import HTML, INTERNAL_ERROR, SCRIPT_ERROR, error_response, from_run_output
-from .runner import Runner, ScoringTimeout
+from .response_conversion import (
+    HTML,
+    INTERNAL_ERROR,
+    SCRIPT_ERROR,
+    error_response,
+    from_run_output,
+    unavailable_response,
+)
+from .runner import Runner, RunnerBusy, ScoringTimeout
 from .script_output import in_invocation
 from .settings import FUNCTION_APP_ROOT, Settings
 from .tracing import with_request_ids
@@ -58,9 +65,7 @@ class ScoringService:
                 return error_response(405, "Method not allowed")
             script = self.lifecycle.ready()
         except ScriptUnavailable as ex:
-            response = error_response(503, ex.message)
-            response.headers["Retry-After"] = str(max(1, round(ex.retry_after)))
-            return response
+            return unavailable_response(ex.message, ex.retry_after)
         try:
             kwargs = script.parser(req)
         except InputError as ex:
@@ -74,12 +79,15 @@ class ScoringService:
         except ScoringTimeout as ex:
             logger.error("run() timed out after %d ms", ex.timeout_ms)
             return error_response(500, str(ex), failed=True)
+        except RunnerBusy as ex:
+            logger.error("%s", ex)
+            return unavailable_response(str(ex), self.settings.scoring_timeout_ms / 1000)
         except BaseException:  # whatever the script raises, the client gets JSON and the process lives on
             logger.exception("run() raised an exception")
             return error_response(500, SCRIPT_ERROR, failed=True)
         try:
             response = from_run_output(output)
-        except Exception:
+        except BaseException:  # even a generator body raising SystemExit: JSON, and the process lives on
             logger.exception("run() returned a value that cannot be sent as JSON")
             return error_response(500, INTERNAL_ERROR)
         response.headers["x-ms-run-fn-exec-ms"] = f"{elapsed_ms:.3f}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .models import default_model_dir
@@ -40,7 +40,7 @@ class Settings:
     #: First back-off after a failed import/`init()`; it doubles on each failure, up to a minute.
     init_retry_ms: int
     #: AML-style bearer keys (primary, secondary...); empty: the host's Functions keys guard `/score` instead.
-    scoring_keys: tuple[bytes, ...]
+    scoring_keys: tuple[bytes, ...] = field(repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -26,7 +26,7 @@ import azure.functions as func
 from . import host_config
 from . import request_conversion as rc
 from .lifecycle import ScriptUnavailable
-from .response_conversion import HTML, error_response, json_response
+from .response_conversion import HTML, error_response, json_response, unavailable_response
 from .settings import FUNCTION_APP_ROOT, ConfigError, Settings
 from .swagger_fixups import fix_schema
 from .swagger_templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("adapter")
 
 DEFAULT_VERSION = "2"
+SCRIPT_NOT_READY = "The entry script is not ready yet; the function logs say why."
 #: Methods Flask answers on azmlinfsrv's GET-only route (HEAD and OPTIONS added automatically).
 METHODS = ("GET", "HEAD", "OPTIONS")
 #: What an undecorated `run()` takes and returns, as far as a schema can tell.
@@ -201,9 +202,8 @@ def respond(service: ScoringService, req: func.HttpRequest) -> func.HttpResponse
         logger.error("%s", ex)
         return error_response(500, str(ex))
     except ScriptUnavailable as ex:
-        response = error_response(503, ex.message)
-        response.headers["Retry-After"] = str(max(1, round(ex.retry_after)))
-        return response
+        # Anonymous route: what went wrong (exception text may hold secrets) stays in the logs and on /score.
+        return unavailable_response(SCRIPT_NOT_READY, ex.retry_after)
 
 
 def write(version: str, out: Path | None) -> int:

@@ -37,7 +37,9 @@ class RequestIds:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RequestIds:
         trace_id = headers.get("traceid")
-        request_id = headers.get("x-request-id", str(uuid.uuid4()))
+        request_id = headers.get("x-request-id")
+        if request_id is None:
+            request_id = str(uuid.uuid4())
         if len(request_id) > HEADER_LIMIT:
             raise HeaderTooLong(f"x-request-id must not exceed {HEADER_LIMIT} characters", cls(trace_id=trace_id))
         # x-ms-request-id is the legacy name for the client request id; it always gets a value.

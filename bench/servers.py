@@ -58,12 +58,16 @@ def running(server: str, app_root: Path, script: str) -> Iterator[tuple[str, psu
         children = process.children()
         yield base, (children[0] if server == "azmlinfsrv" and children else process)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait(base: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
@@ -74,7 +78,7 @@ def _wait(base: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> N
         try:
             requests.get(base + "/", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a gunicorn worker still booting holds the request
             time.sleep(0.02)
     raise RuntimeError("server did not start")
 
@@ -102,8 +106,7 @@ def cold_start(server: str) -> float:
                 pass
             time.sleep(0.005)
     finally:
-        proc.terminate()
-        proc.wait(10)
+        _stop(proc)
 
 
 _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)

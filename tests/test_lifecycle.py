@@ -211,3 +211,21 @@ def test_inline_runs_on_the_callers_thread_and_still_serialises() -> None:
     runner = Runner(3_600_000, 1, inline=True)
     result, elapsed_ms = runner.call(lambda: threading.current_thread(), {})
     assert result is threading.current_thread() and elapsed_ms >= 0
+
+
+def test_a_call_stuck_past_its_timeout_does_not_queue_later_calls_forever() -> None:
+    """A timed-out run() blocked in C keeps its slot until it returns; later calls wait at most one timeout for it,
+    then get a 503 to retry, and are served normally once it has ended."""
+    target = InProcess({**script_env("slow.py"), "SCORING_TIMEOUT_MS": "300"})
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            stuck = pool.submit(target.send, Request("POST", body=b'{"sleep": 2}')).result()
+            busy = pool.submit(target.send, Request("POST", body=b'{"sleep": 0}')).result()
+            time.sleep(2)
+            later = pool.submit(target.send, Request("POST", body=b'{"sleep": 0}')).result()
+    finally:
+        target.stop()
+    assert (stuck.status, stuck.json()) == (500, {"message": "Scoring timeout after 300 ms"})
+    assert busy.status == 503 and int(busy.headers["retry-after"]) >= 1
+    assert busy.json() == {"message": "run() is still busy with an earlier call that timed out; try again later."}
+    assert (later.status, later.json()) == (200, {"slept": 0})

@@ -267,7 +267,8 @@ def test_a_script_that_cannot_be_imported_gets_a_503_json(tmp_path: Path) -> Non
     finally:
         target.stop()
     assert reply.status == 503 and int(reply.headers["retry-after"]) >= 1
-    assert "No module named 'missing_module_xyz'" in reply.json()["message"]  # type: ignore[index]
+    # /swagger.json is anonymous: the import error (which may quote secrets) stays in the logs and on /score.
+    assert reply.json() == {"message": "The entry script is not ready yet; the function logs say why."}
 
 
 def test_invalid_configuration_is_a_500_json_without_details() -> None:
