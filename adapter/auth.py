@@ -14,7 +14,6 @@ import azure.functions as func
 from .response_conversion import error_response
 from .settings import ConfigError, parse_keys
 
-KEYS_SETTING = "AML_SCORING_KEYS"
 UNAUTHORIZED = "Missing or invalid key: send 'Authorization: Bearer <key>'."
 
 

@@ -24,6 +24,7 @@ logger = logging.getLogger("adapter")
 #: Methods the AML server routes to `/score` (Flask adds HEAD to GET); any other gets its routing 405.
 SCORE_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
 HEALTH_METHODS = ("GET", "OPTIONS", "HEAD")  # in the order Flask lists them in `Allow`
+#: Every method the host routes; a function registered without `methods` accepts them all.
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check your spelling "

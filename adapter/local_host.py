@@ -26,6 +26,7 @@ from azure.functions import meta
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
 from .request_log import redact
+from .response_conversion import HOP_BY_HOP
 from .routing import RouteTable
 from .settings import positive_int
 
@@ -205,7 +206,7 @@ class FunctionsHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+            if name.lower() not in HOP_BY_HOP:
                 self.send_header(name, value)
         for cookie in cookies:
             self.send_header("Set-Cookie", cookie)

@@ -53,5 +53,7 @@ def logged(handler: Handler) -> Handler:
 
 
 def _log(req: func.HttpRequest, status: int, started: float, request_id: str) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info('"%s %s" %d %.1fms x-request-id=%s', req.method, request_target(req), status, elapsed_ms, request_id)

@@ -15,7 +15,7 @@ HTML = "text/html; charset=utf-8"
 INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more info."
 SCRIPT_ERROR = "An unexpected error occurred in scoring script. Check the logs for more info."
 # Hop-by-hop or recomputed by the host from the body we hand it.
-_DROPPED = frozenset({"content-length", "transfer-encoding", "connection"})
+HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 def json_response(document: Any, status: int = 200, *, failed: bool = False) -> func.HttpResponse:
@@ -64,7 +64,7 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     names: dict[str, str] = {}
     for name, value in response.headers.items():
         key = name.lower()
-        if key in _DROPPED:
+        if key in HOP_BY_HOP:
             continue
         if key == "set-cookie":
             result.headers.add_header(name, value)

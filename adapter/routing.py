@@ -13,6 +13,8 @@ from typing import Any
 
 import azure.functions as func
 
+from .handlers import ALL_METHODS
+
 Handler = Callable[[func.HttpRequest], Any]
 
 
@@ -60,15 +62,7 @@ class RouteTable:
             for binding in function.get_bindings():
                 if binding.type != "httpTrigger":
                     continue
-                methods = getattr(binding, "methods", None) or [
-                    "GET",
-                    "POST",
-                    "PUT",
-                    "DELETE",
-                    "PATCH",
-                    "HEAD",
-                    "OPTIONS",
-                ]
+                methods = getattr(binding, "methods", None) or ALL_METHODS
                 name = str(function.get_function_name())
                 template = str(getattr(binding, "route", None) or name)
                 routes.append(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import azure.functions as func
 
@@ -14,6 +13,7 @@ from .cors import CorsPolicy
 from .host_config import function_timeout_ms
 from .input_parsers import InputError
 from .lifecycle import Lifecycle, ScriptUnavailable
+from .request_log import Handler
 from .response_conversion import (
     HTML,
     INTERNAL_ERROR,
@@ -28,8 +28,6 @@ from .settings import FUNCTION_APP_ROOT, Settings
 from .tracing import with_request_ids
 
 logger = logging.getLogger("adapter")
-
-Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
 
 class ScoringService:
