@@ -12,7 +12,7 @@ import azure.functions as func
 
 from .auth import authorize
 from .request_log import logged
-from .response_conversion import HTML, error_response
+from .response_conversion import GET_ROUTE_METHODS, HTML, automatic_options, error_response
 from .settings import ConfigError, Settings, parse_keys
 from .tracing import with_request_ids
 
@@ -23,7 +23,6 @@ logger = logging.getLogger("adapter")
 
 #: Methods the AML server routes to `/score` (Flask adds HEAD to GET); any other gets its routing 405.
 SCORE_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
-HEALTH_METHODS = ("GET", "OPTIONS", "HEAD")  # in the order Flask lists them in `Allow`
 #: Every method the host routes; a function registered without `methods` accepts them all.
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 NOT_FOUND = (
@@ -69,7 +68,7 @@ def score(req: func.HttpRequest) -> func.HttpResponse:
 @logged
 def health(req: func.HttpRequest) -> func.HttpResponse:
     """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
-    if req.method not in HEALTH_METHODS:
+    if req.method not in GET_ROUTE_METHODS:
         return error_response(405, NOT_ALLOWED)
     try:
         svc = service()
@@ -79,8 +78,8 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 
 
 def _healthy(req: func.HttpRequest) -> func.HttpResponse:
-    if req.method == "OPTIONS":  # Flask's automatic OPTIONS answer
-        return func.HttpResponse("", headers={"Content-Type": HTML, "Allow": ", ".join(HEALTH_METHODS)})
+    if req.method == "OPTIONS":
+        return automatic_options()
     return func.HttpResponse("Healthy", headers={"Content-Type": HTML})
 
 
@@ -95,7 +94,7 @@ def swagger(req: func.HttpRequest) -> func.HttpResponse:
     instance just to describe it)."""
     from . import swagger as documents
 
-    if req.method not in documents.METHODS:
+    if req.method not in GET_ROUTE_METHODS:
         return error_response(405, NOT_ALLOWED)
     try:
         svc = service()

@@ -27,6 +27,15 @@ def json_response(document: Any, status: int = 200, *, failed: bool = False) -> 
     )
 
 
+#: What Flask accepts on a GET-only route (HEAD and OPTIONS added), in the order it lists them in `Allow`.
+GET_ROUTE_METHODS = ("GET", "OPTIONS", "HEAD")
+
+
+def automatic_options() -> func.HttpResponse:
+    """Flask's automatic OPTIONS answer on a GET-only route (health, swagger)."""
+    return func.HttpResponse("", headers={"Content-Type": HTML, "Allow": ", ".join(GET_ROUTE_METHODS)})
+
+
 def error_response(status: int, message: str, *, failed: bool = False) -> func.HttpResponse:
     return json_response({"message": message}, status, failed=failed)
 

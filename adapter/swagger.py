@@ -26,7 +26,7 @@ import azure.functions as func
 from . import host_config
 from . import request_conversion as rc
 from .lifecycle import ScriptUnavailable
-from .response_conversion import HTML, error_response, json_response, unavailable_response
+from .response_conversion import automatic_options, error_response, json_response, unavailable_response
 from .settings import FUNCTION_APP_ROOT, ConfigError, Settings
 from .swagger_fixups import fix_schema
 from .swagger_templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
@@ -39,8 +39,6 @@ logger = logging.getLogger("adapter")
 
 DEFAULT_VERSION = "2"
 SCRIPT_NOT_READY = "The entry script is not ready yet; the function logs say why."
-#: Methods Flask answers on azmlinfsrv's GET-only route (HEAD and OPTIONS added automatically).
-METHODS = ("GET", "HEAD", "OPTIONS")
 #: What an undecorated `run()` takes and returns, as far as a schema can tell.
 UNDESCRIBED: JsonObject = {"type": "object", "example": {}}
 
@@ -188,8 +186,8 @@ _documents_lock = threading.Lock()
 
 def respond(service: ScoringService, req: func.HttpRequest) -> func.HttpResponse:
     """The `/swagger.json` answer: the document as JSON, or azmlinfsrv's 404 JSON for a version it does not have."""
-    if req.method == "OPTIONS":  # Flask's automatic answer
-        return func.HttpResponse("", headers={"Content-Type": HTML, "Allow": ", ".join(METHODS)})
+    if req.method == "OPTIONS":
+        return automatic_options()
     with _documents_lock:
         documents = _documents.get(service)
         if documents is None:
