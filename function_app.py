@@ -5,8 +5,8 @@ Keep this import cheap: the worker imports it while indexing; the entry script l
 
 import azure.functions as func
 
-from adapter import handlers
-from adapter.auth import host_auth_level
+from adapter.http import handlers
+from adapter.http.auth import host_auth_level
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 

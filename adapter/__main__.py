@@ -7,8 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from . import check, models_cli
-from .settings import FUNCTION_APP_ROOT, ConfigError
+from adapter.settings import FUNCTION_APP_ROOT, ConfigError
+from adapter.tools import check, models_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +38,11 @@ def _run(args: argparse.Namespace) -> int:
         return check.main(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        from .local_host import serve as run_server
+        from adapter.hosting.server import serve as run_server
 
         run_server(FUNCTION_APP_ROOT, args.host, args.port)
         return 0
-    from .swagger import write
+    from adapter.openapi.swagger import write
 
     return write(args.version, args.out)
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .settings import ConfigError
+from adapter.settings import ConfigError
 
 DEFAULT_ROUTE_PREFIX = "api"
 #: Without `functionTimeout` the host stops an invocation after 5 min (Consumption) or 30 min (other plans).

@@ -54,7 +54,7 @@ class Bundle:
 
 def app_root(env: Mapping[str, str] | None = None) -> Path:
     """The folder holding the entry script and `models/`: AML_APP_ROOT, else the function app root."""
-    from .settings import FUNCTION_APP_ROOT  # settings imports this module for default_model_dir
+    from adapter.settings import FUNCTION_APP_ROOT  # settings imports this module for default_model_dir
 
     root = (os.environ if env is None else env).get("AML_APP_ROOT")
     return Path(root).expanduser().resolve() if root else FUNCTION_APP_ROOT

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .models import default_model_dir
+from adapter.models import default_model_dir
 
 #: The function app root: the folder holding `function_app.py` and this package.
 FUNCTION_APP_ROOT = Path(__file__).resolve().parent.parent

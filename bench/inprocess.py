@@ -47,8 +47,8 @@ def floor(script: str) -> Callable[[], Any]:
         sys.path.insert(0, str(ROOT))
     from werkzeug.test import EnvironBuilder
 
-    from adapter import azureml_shim
-    from adapter.aml_request import AMLRequest
+    from adapter.azureml import shim as azureml_shim
+    from adapter.azureml.aml_request import AMLRequest
 
     azureml_shim.install()
     spec = importlib.util.spec_from_file_location("bench_script", SCRIPTS / script)
@@ -77,7 +77,7 @@ def adapter(script: str) -> Callable[[], Any]:
 
     import function_app
     from adapter import host_config
-    from adapter.routing import RouteTable
+    from adapter.hosting.routing import RouteTable
 
     route = RouteTable.from_app(function_app.app, host_config.route_prefix(ROOT)).resolve("POST", "/score")
     assert route is not None

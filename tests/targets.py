@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import azure.functions as func
 import requests
 
-from adapter.routing import RouteTable
+from adapter.hosting.routing import RouteTable
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -161,7 +161,7 @@ class InProcess:
     """`function_app`'s functions called directly with `func.HttpRequest` objects, as the worker calls them."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        from adapter import handlers
+        from adapter.http import handlers
 
         # The adapter's whole configuration comes from `env`: nothing left over from another target.
         self._saved_env = {k: v for k, v in os.environ.items() if k.startswith(CONFIG_PREFIXES)}
@@ -197,7 +197,7 @@ class InProcess:
         return Reply(response.status_code, headers, body)
 
     def stop(self) -> None:
-        from adapter import handlers
+        from adapter.http import handlers
 
         handlers.reset()
         for key in [k for k in os.environ if k.startswith(CONFIG_PREFIXES)]:

@@ -87,7 +87,7 @@ def test_a_key_setting_without_keys_fails_closed(keys: str) -> None:
         "message": "Invalid configuration: AML_SCORING_KEYS is set but holds no key; unset it to use Functions keys "
         "instead."
     }
-    code = "from adapter.auth import host_auth_level; print(host_auth_level())"
+    code = "from adapter.http.auth import host_auth_level; print(host_auth_level())"
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

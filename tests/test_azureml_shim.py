@@ -12,15 +12,15 @@ from targets import ROOT
 
 CHECK = """
 import json, sys
-from adapter import azureml_shim
+from adapter.azureml import shim as azureml_shim
 azureml_shim.install()
 from azureml.contrib.services.aml_request import AMLRequest, rawhttp
 from azureml.contrib.services.aml_response import AMLResponse
 import azureml.contrib.services.aml_response as response_module
-import adapter.aml_request, adapter.aml_response
+import adapter.azureml.aml_request, adapter.azureml.aml_response
 result = {
-    "ours": AMLRequest is adapter.aml_request.AMLRequest and AMLResponse is adapter.aml_response.AMLResponse,
-    "module_alias": response_module is adapter.aml_response,
+    "ours": AMLRequest is adapter.azureml.aml_request.AMLRequest and AMLResponse is adapter.azureml.aml_response.AMLResponse,
+    "module_alias": response_module is adapter.azureml.aml_response,
 }
 try:
     import azureml.core

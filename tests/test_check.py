@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from targets import CONFIG_PREFIXES, ROOT
 
-from adapter import check_imports, check_package
-from adapter.check_report import Status
+from adapter.tools import check_imports, check_package
+from adapter.tools.check_report import Status
 
 SAMPLE_FILES = ("function_app.py", "host.json", "requirements.txt", ".funcignore", "score.py")
 

@@ -1,4 +1,4 @@
-"""`adapter.client` against `python -m adapter serve`: the `Webservice.run` contract, keys sent the way the app's auth
+"""`adapter.tools.client` against `python -m adapter serve`: the `Webservice.run` contract, keys sent the way the app's auth
 wants them, the swagger document, and retries while a cold instance initialises or the host is busy."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from targets import Serve, script_env
 
-from adapter.client import Client, ScoringError
+from adapter.tools.client import Client, ScoringError
 
 POWERBI_INPUT = {"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}, "GlobalParameters": {"scale": 2.0}}
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from targets import Reply, Request, Serve, script_env
 
-from adapter.response_conversion import INTERNAL_ERROR, SCRIPT_ERROR
+from adapter.http.responses import INTERNAL_ERROR, SCRIPT_ERROR
 
 TIMEOUT_MS = 300
 TIMED_OUT = f"Scoring timeout after {TIMEOUT_MS} ms"

@@ -21,7 +21,7 @@ def test_importing_function_app_imports_no_script_and_no_heavy_library(tmp_path:
     env = {**script_env("import_marker.py"), "IMPORT_MARKER_FILE": str(marker)}
     code = (
         "import json, sys, function_app\n"
-        "heavy = ['numpy', 'pandas', 'inference_schema', 'entry_module', 'adapter.scoring']\n"
+        "heavy = ['numpy', 'pandas', 'inference_schema', 'entry_module', 'adapter.http.scoring']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))"
     )
     out = subprocess.run(
@@ -185,7 +185,7 @@ def _base_env() -> dict[str, str]:
 def test_run_goes_to_a_runner_thread_only_when_the_timeout_can_fire(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host_json: dict[str, str], timeout_ms: str | None, inline: bool
 ) -> None:
-    from adapter import scoring
+    from adapter.http import scoring
     from adapter.settings import Settings
 
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", **host_json}))
@@ -206,7 +206,7 @@ def test_a_malformed_function_timeout_is_a_configuration_error(tmp_path: Path) -
 def test_inline_runs_on_the_callers_thread_and_still_serialises() -> None:
     import threading
 
-    from adapter.runner import Runner
+    from adapter.script.runner import Runner
 
     runner = Runner(3_600_000, 1, inline=True)
     result, elapsed_ms = runner.call(lambda: threading.current_thread(), {})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from targets import ROOT
 
-from adapter.azureml_core import Model, ModelNotFoundException, WebserviceException
+from adapter.azureml.core_model import Model, ModelNotFoundException, WebserviceException
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_symlinks_out_of_the_bundle_are_refused(app: Path, tmp_path_factory: pyt
 
 CHECK = """
 import json, os, sys
-from adapter import azureml_shim
+from adapter.azureml import shim as azureml_shim
 azureml_shim.install()
 from azureml.core.model import Model
 result = {"path": Model.get_model_path("clf")}
@@ -177,7 +177,7 @@ def test_import_path_works_without_azureml_core(tmp_path: Path) -> None:
     put(tmp_path / "models" / "clf" / "3", "model.pkl")
     result = run_check(tmp_path, None)
     assert result["path"] == str(tmp_path / "models" / "clf" / "3" / "model.pkl")
-    assert result["error"][:2] == ["adapter.azureml_core", "ModelNotFoundException"]  # type: ignore[index]
+    assert result["error"][:2] == ["adapter.azureml.core_model", "ModelNotFoundException"]  # type: ignore[index]
     assert str(result["installed"]).startswith("cannot import name 'InferenceConfig'")  # nothing else is faked
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from targets import ROOT, SCRIPTS
 
-from adapter import entry_script, powerbi
+from adapter.openapi import powerbi
+from adapter.script import entry_script
 from adapter.settings import Settings
 
 USER_FILES = Path(__file__).resolve().parent / "scripts_swagger_user"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.wrappers import Request
 
-from adapter import request_conversion as rc
+from adapter.script import request_conversion as rc
 
 HOST = "localhost:7071"
 FUZZ = settings(

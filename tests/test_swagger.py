@@ -218,7 +218,8 @@ def test_paths_are_where_the_app_really_serves_them(tmp_path: Path) -> None:
 
 
 def test_a_gateway_prefix_goes_before_the_route_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapter import entry_script, swagger
+    from adapter.openapi import swagger
+    from adapter.script import entry_script
     from adapter.settings import Settings
 
     monkeypatch.chdir(os.getcwd())  # loading the script moves to its folder

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import azure.functions as func
 
-from .response_conversion import HTML
+from adapter.http.responses import HTML
 
 ALLOWED_METHODS = "GET, POST"
 #: Always allowed on a preflight: what clients of a scoring endpoint send.

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 ALIASES = {
-    "azureml.contrib.services.aml_request": "adapter.aml_request",
-    "azureml.contrib.services.aml_response": "adapter.aml_response",
-    "azureml.core.model": "adapter.azureml_core",
+    "azureml.contrib.services.aml_request": "adapter.azureml.aml_request",
+    "azureml.contrib.services.aml_response": "adapter.azureml.aml_response",
+    "azureml.core.model": "adapter.azureml.core_model",
 }
 #: Aliases whose installed module, when there is one, is kept and handed to the target's `extend_installed`.
 EXTENDED = frozenset({"azureml.core.model"})

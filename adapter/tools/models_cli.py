@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import host_config, models
-from .settings import FUNCTION_APP_ROOT
+from adapter import host_config, models
+from adapter.settings import FUNCTION_APP_ROOT
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,6 +1,6 @@
 """Load the entry script (`score.py`) from its file and decide how its `run()` is called.
 
-Import and analysis only: `init()` is the lifecycle's business (`adapter.lifecycle`), so describing the API
+Import and analysis only: `init()` is the lifecycle's business (`adapter.script.lifecycle`), so describing the API
 (swagger) never loads a model.
 """
 
@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from . import aml_request, azureml_shim, script_output
-from .input_parsers import InputParser, JsonStringInput, ObjectInput, RawRequestInput
-from .settings import Settings
+from adapter.azureml import aml_request
+from adapter.azureml import shim as azureml_shim
+from adapter.script import output as script_output
+from adapter.script.input_parsers import InputParser, JsonStringInput, ObjectInput, RawRequestInput
+from adapter.settings import Settings
 
 logger = logging.getLogger("adapter")
 

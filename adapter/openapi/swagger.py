@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from . import host_config
-from . import request_conversion as rc
-from .lifecycle import ScriptUnavailable
-from .response_conversion import automatic_options, error_response, json_response, unavailable_response
-from .settings import FUNCTION_APP_ROOT, ConfigError, Settings
-from .swagger_fixups import fix_schema
-from .swagger_templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
+from adapter import host_config
+from adapter.http.responses import automatic_options, error_response, json_response, unavailable_response
+from adapter.openapi.fixups import fix_schema
+from adapter.openapi.templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
+from adapter.script import request_conversion as rc
+from adapter.script.lifecycle import ScriptUnavailable
+from adapter.settings import FUNCTION_APP_ROOT, ConfigError, Settings
 
 if TYPE_CHECKING:
-    from .entry_script import EntryScript
-    from .scoring import ScoringService
+    from adapter.http.scoring import ScoringService
+    from adapter.script.entry_script import EntryScript
 
 logger = logging.getLogger("adapter")
 
@@ -208,7 +208,7 @@ def write(version: str, out: Path | None) -> int:
     """`python -m adapter swagger`: the document `/swagger.json?version=<version>` would serve, without serving
     (local.settings.json and the environment configure it as for `serve`; the script is imported, `init()` not run).
     Returns the exit status: 1 when there is no document, 2 when the configuration is invalid."""
-    from . import entry_script
+    from adapter.script import entry_script
 
     target = out.resolve() if out is not None else None  # before the script's import moves the working directory
     host_config.load_local_settings(FUNCTION_APP_ROOT)

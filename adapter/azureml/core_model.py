@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import models
+from adapter import models
 
 logger = logging.getLogger("azureml.core.model")
 

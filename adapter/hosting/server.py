@@ -25,10 +25,10 @@ import azure.functions as func
 from azure.functions import meta
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
-from .request_log import redact
-from .response_conversion import HOP_BY_HOP
-from .routing import RouteTable
-from .settings import positive_int
+from adapter.hosting.routing import RouteTable
+from adapter.http.request_log import redact
+from adapter.http.responses import HOP_BY_HOP
+from adapter.settings import positive_int
 
 logger = logging.getLogger("adapter.serve")
 
@@ -96,7 +96,7 @@ class FunctionsHandler(BaseHTTPRequestHandler):
             logger.exception("Function %s failed", route.name)
             status, headers, cookies, payload = 500, {}, [], b""
         self._send(status, headers, cookies, payload)
-        # No access line here: the function logged the request itself (adapter.request_log), as it does on Azure.
+        # No access line here: the function logged the request itself (adapter.http.request_log), as it does on Azure.
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
@@ -256,7 +256,7 @@ class LocalHost(ThreadingHTTPServer):
 
 def create(app_root: Path, host: str, port: int) -> LocalHost:
     """Import `function_app.py` from the app root and bind its routes (port 0 picks a free one)."""
-    from . import host_config
+    from adapter import host_config
 
     applied = host_config.load_local_settings(app_root)
     if applied:

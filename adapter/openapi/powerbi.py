@@ -12,11 +12,11 @@ import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import swagger
-from .settings import Settings
+from adapter.openapi import swagger
+from adapter.settings import Settings
 
 if TYPE_CHECKING:
-    from .entry_script import EntryScript
+    from adapter.script.entry_script import EntryScript
 
 INPUTS, GLOBALS, RESULTS = "Inputs", "GlobalParameters", "Results"
 WANTED = (

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import check_imports, check_package, host_config, models
-from .check_report import Outcome, Reporter, captured
-from .settings import FUNCTION_APP_ROOT, ConfigError, Settings
+from adapter import host_config, models
+from adapter.settings import FUNCTION_APP_ROOT, ConfigError, Settings
+from adapter.tools import check_imports, check_package
+from adapter.tools.check_report import Outcome, Reporter, captured
 
 if TYPE_CHECKING:
-    from .entry_script import EntryScript
+    from adapter.script.entry_script import EntryScript
 
 ADAPTER_DIR = Path(__file__).resolve().parent
 OUTPUT_LINES = 10
@@ -110,7 +111,7 @@ def _models(state: _State) -> Outcome:
 
 
 def _import(state: _State) -> Outcome:
-    from . import entry_script
+    from adapter.script import entry_script
 
     if state.settings is None:
         return Outcome.skip("no valid configuration")
@@ -145,10 +146,10 @@ def _run_example(state: _State) -> Outcome:
     import azure.functions as func
     from inference_schema.schema_util import get_input_schema, is_schema_decorated
 
-    from . import request_conversion
-    from .input_parsers import InputError
-    from .response_conversion import from_run_output
-    from .runner import Runner
+    from adapter.http.responses import from_run_output
+    from adapter.script import request_conversion
+    from adapter.script.input_parsers import InputError
+    from adapter.script.runner import Runner
 
     script, settings = state.script, state.settings
     if script is None or settings is None or not state.ready:
@@ -183,7 +184,7 @@ def _run_example(state: _State) -> Outcome:
 
 
 def _swagger(state: _State) -> Outcome:
-    from . import swagger
+    from adapter.openapi import swagger
 
     if state.script is None or state.settings is None:
         return Outcome.skip("the entry script did not import")
@@ -203,7 +204,7 @@ def _swagger(state: _State) -> Outcome:
 
 
 def _powerbi(state: _State) -> Outcome:
-    from . import powerbi
+    from adapter.openapi import powerbi
 
     if state.script is None or state.settings is None:
         return Outcome.skip("the entry script did not import")

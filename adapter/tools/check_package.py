@@ -12,8 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check_report import Outcome
-from .models import BUNDLE, human_size
+from adapter.models import BUNDLE, human_size
+from adapter.tools.check_report import Outcome
 
 #: Python versions the Azure Functions 4.x Python worker supports.
 SUPPORTED_PYTHON = ((3, 10), (3, 11), (3, 12), (3, 13))

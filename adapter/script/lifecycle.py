@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from . import entry_script
-from .entry_script import EntryScript
-from .settings import Settings
+from adapter.script import entry_script
+from adapter.script.entry_script import EntryScript
+from adapter.settings import Settings
 
 logger = logging.getLogger("adapter")
 

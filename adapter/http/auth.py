@@ -11,8 +11,8 @@ import os
 
 import azure.functions as func
 
-from .response_conversion import error_response
-from .settings import ConfigError, parse_keys
+from adapter.http.responses import error_response
+from adapter.settings import ConfigError, parse_keys
 
 UNAUTHORIZED = "Missing or invalid key: send 'Authorization: Bearer <key>'."
 

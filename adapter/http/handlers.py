@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from .auth import authorize
-from .request_log import logged
-from .response_conversion import GET_ROUTE_METHODS, HTML, automatic_options, error_response
-from .settings import ConfigError, Settings, parse_keys
-from .tracing import with_request_ids
+from adapter.http.auth import authorize
+from adapter.http.request_ids import with_request_ids
+from adapter.http.request_log import logged
+from adapter.http.responses import GET_ROUTE_METHODS, HTML, automatic_options, error_response
+from adapter.settings import ConfigError, Settings, parse_keys
 
 if TYPE_CHECKING:
-    from .scoring import ScoringService
+    from adapter.http.scoring import ScoringService
 
 logger = logging.getLogger("adapter")
 
@@ -41,7 +41,7 @@ def service() -> ScoringService:
     if _service is None:
         with _lock:
             if _service is None:
-                from .scoring import ScoringService
+                from adapter.http.scoring import ScoringService
 
                 _service = ScoringService(Settings.from_env())
     return _service
@@ -92,7 +92,7 @@ def not_found(req: func.HttpRequest) -> func.HttpResponse:
 def swagger(req: func.HttpRequest) -> func.HttpResponse:
     """`/swagger.json`: describes the API from the imported script, never running `init()` (no model load on a cold
     instance just to describe it)."""
-    from . import swagger as documents
+    from adapter.openapi import swagger as documents
 
     if req.method not in GET_ROUTE_METHODS:
         return error_response(405, NOT_ALLOWED)

@@ -1,6 +1,6 @@
 """A small Python client for the scoring endpoint, with the AML SDK's `Webservice.run` contract.
 
-    from adapter.client import Client
+    from adapter.tools.client import Client
     client = Client("https://<app>.azurewebsites.net/score", key="<function key or AML_SCORING_KEYS key>")
     client.run({"Inputs": {...}, "GlobalParameters": {...}})   # -> the parsed JSON answer
     client.swagger()                                           # -> the Swagger 2.0 document

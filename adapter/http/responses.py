@@ -8,7 +8,7 @@ from typing import Any
 import azure.functions as func
 from werkzeug.wrappers import Response
 
-from .aml_response import FAILED_HEADER
+from adapter.azureml.aml_response import FAILED_HEADER
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"

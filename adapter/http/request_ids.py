@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import azure.functions as func
 from werkzeug.datastructures import Headers
 
-from .request_log import request_target
-from .response_conversion import INTERNAL_ERROR, error_response
+from adapter.http.request_log import request_target
+from adapter.http.responses import INTERNAL_ERROR, error_response
 
 logger = logging.getLogger("adapter")
 

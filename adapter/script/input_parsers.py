@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import azure.functions as func
 
-from . import request_conversion as rc
+from adapter.script import request_conversion as rc
 
 
 class InputError(Exception):

@@ -6,15 +6,13 @@ import logging
 
 import azure.functions as func
 
-from . import request_conversion as rc
-from .aml_response import FAILED_HEADER
-from .auth import authorize
-from .cors import CorsPolicy
-from .host_config import function_timeout_ms
-from .input_parsers import InputError
-from .lifecycle import Lifecycle, ScriptUnavailable
-from .request_log import Handler
-from .response_conversion import (
+from adapter.azureml.aml_response import FAILED_HEADER
+from adapter.host_config import function_timeout_ms
+from adapter.http.auth import authorize
+from adapter.http.cors import CorsPolicy
+from adapter.http.request_ids import with_request_ids
+from adapter.http.request_log import Handler
+from adapter.http.responses import (
     HTML,
     INTERNAL_ERROR,
     SCRIPT_ERROR,
@@ -22,10 +20,12 @@ from .response_conversion import (
     from_run_output,
     unavailable_response,
 )
-from .runner import Runner, RunnerBusy, ScoringTimeout
-from .script_output import in_invocation
-from .settings import FUNCTION_APP_ROOT, Settings
-from .tracing import with_request_ids
+from adapter.script import request_conversion as rc
+from adapter.script.input_parsers import InputError
+from adapter.script.lifecycle import Lifecycle, ScriptUnavailable
+from adapter.script.output import in_invocation
+from adapter.script.runner import Runner, RunnerBusy, ScoringTimeout
+from adapter.settings import FUNCTION_APP_ROOT, Settings
 
 logger = logging.getLogger("adapter")
 

@@ -1,6 +1,6 @@
 """`azureml.contrib.services.aml_request`: what a `@rawhttp` score script imports.
 
-Served under that name by `adapter.azureml_shim`, so scripts work with or without `azureml-contrib-services`.
+Served under that name by `adapter.azureml.shim`, so scripts work with or without `azureml-contrib-services`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" codec er
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
 
-from .aml_request import AMLRequest
+from adapter.azureml.aml_request import AMLRequest
 
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
