@@ -19,7 +19,8 @@ from azureml.contrib.services.aml_response import AMLResponse
 import azureml.contrib.services.aml_response as response_module
 import adapter.azureml.aml_request, adapter.azureml.aml_response
 result = {
-    "ours": AMLRequest is adapter.azureml.aml_request.AMLRequest and AMLResponse is adapter.azureml.aml_response.AMLResponse,
+    "ours": AMLRequest is adapter.azureml.aml_request.AMLRequest
+    and AMLResponse is adapter.azureml.aml_response.AMLResponse,
     "module_alias": response_module is adapter.azureml.aml_response,
 }
 try:

@@ -1,5 +1,5 @@
-"""`adapter.tools.client` against `python -m adapter serve`: the `Webservice.run` contract, keys sent the way the app's auth
-wants them, the swagger document, and retries while a cold instance initialises or the host is busy."""
+"""`adapter.tools.client` against `python -m adapter serve`: the `Webservice.run` contract, keys sent the way the
+app's auth wants them, the swagger document, and retries while a cold instance initialises or the host is busy."""
 
 from __future__ import annotations
 

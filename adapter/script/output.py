@@ -5,9 +5,9 @@ Python worker forwards to the host. So the entry module gets its own `print` tha
 `adapter.score` logger, as azmlinfsrv sends `print()` to its `azmlinfsrv.print` logger; output to other files is
 printed as usual.
 
-`run()` executes on a runner thread (see `adapter.script.runner`), and the worker drops records from threads it cannot tie
-to an invocation (azure-functions-python-worker#1358). `in_invocation` carries the handler thread's invocation id
-over, the way the worker's docs ask threads to (`context.thread_local_storage.invocation_id`).
+`run()` executes on a runner thread (see `adapter.script.runner`), and the worker drops records from threads it
+cannot tie to an invocation (azure-functions-python-worker#1358). `in_invocation` carries the handler thread's
+invocation id over, the way the worker's docs ask threads to (`context.thread_local_storage.invocation_id`).
 """
 
 from __future__ import annotations
