@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from adapter.settings import FUNCTION_APP_ROOT, ConfigError
+from adapter.paths import FUNCTION_APP_ROOT
+from adapter.settings import ConfigError
 from adapter.tools import check, models_cli
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapter import paths
+
 BUNDLE = "models"
 #: AML's model name rule (azureml-core's `model_name_validation`): no separators, no leading dot.
 NAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
@@ -54,10 +56,7 @@ class Bundle:
 
 def app_root(env: Mapping[str, str] | None = None) -> Path:
     """The folder holding the entry script and `models/`: AML_APP_ROOT, else the function app root."""
-    from adapter.settings import FUNCTION_APP_ROOT  # settings imports this module for default_model_dir
-
-    root = (os.environ if env is None else env).get("AML_APP_ROOT")
-    return Path(root).expanduser().resolve() if root else FUNCTION_APP_ROOT
+    return paths.app_root(env)
 
 
 def check_name(name: str) -> str:

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapter.models import default_model_dir
-
-#: The function app root: the folder holding `function_app.py` and this package.
-FUNCTION_APP_ROOT = Path(__file__).resolve().parent.parent
+from adapter.paths import FUNCTION_APP_ROOT
 
 DEFAULT_TIMEOUT_MS = 3_600_000
 DEFAULT_INIT_RETRY_MS = 1_000

@@ -195,3 +195,23 @@ def test_installed_azureml_core_stays_whole_and_only_the_local_lookup_is_ours(tm
         "installed": [True, True],
         "remote": "registry:clf",
     }
+
+
+def test_a_relative_app_root_is_resolved_once_before_the_working_directory_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative AML_APP_ROOT means the folder it named when the app started, not `rel/rel` after the move into it."""
+    from adapter.script import entry_script
+    from adapter.settings import Settings
+
+    app = tmp_path / "rel"
+    put(app / "models" / "clf" / "1", "model.pkl")
+    (app / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AML_APP_ROOT", "rel")
+    monkeypatch.setenv("AZUREML_ENTRY_SCRIPT", "score.py")
+    for name in ("AZUREML_MODEL_DIR", "AZUREML_SOURCE_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    entry_script.prepare_process(Settings.from_env())
+    assert Path.cwd() == app.resolve()
+    assert Model.get_model_path("clf") == str(app.resolve() / "models" / "clf" / "1" / "model.pkl")

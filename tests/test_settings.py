@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from targets import SCRIPTS, InProcess, Request, script_env
 
-from adapter.settings import DEFAULT_TIMEOUT_MS, FUNCTION_APP_ROOT, ConfigError, Settings
+from adapter.paths import FUNCTION_APP_ROOT
+from adapter.settings import DEFAULT_TIMEOUT_MS, ConfigError, Settings
 
 
 def test_defaults_serve_the_bundled_sample() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import azure.functions as func
 
-from adapter.http.handlers import ALL_METHODS
+from adapter.http.methods import ALL_METHODS
 
 Handler = Callable[[func.HttpRequest], Any]
 

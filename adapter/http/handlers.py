@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from adapter.http.auth import authorize
+from adapter.http.methods import GET_ROUTE_METHODS, SCORE_METHODS
 from adapter.http.request_ids import with_request_ids
 from adapter.http.request_log import logged
-from adapter.http.responses import GET_ROUTE_METHODS, HTML, automatic_options, error_response
+from adapter.http.responses import HTML, automatic_options, error_response
 from adapter.settings import ConfigError, Settings, parse_keys
 
 if TYPE_CHECKING:
@@ -21,10 +22,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("adapter")
 
-#: Methods the AML server routes to `/score` (Flask adds HEAD to GET); any other gets its routing 405.
-SCORE_METHODS = ("GET", "POST", "OPTIONS", "HEAD")
-#: Every method the host routes; a function registered without `methods` accepts them all.
-ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check your spelling "
     "and try again."

@@ -9,6 +9,7 @@ import azure.functions as func
 from werkzeug.wrappers import Response
 
 from adapter.azureml.aml_response import FAILED_HEADER
+from adapter.http.methods import GET_ROUTE_METHODS
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
@@ -25,10 +26,6 @@ def json_response(document: Any, status: int = 200, *, failed: bool = False) -> 
         status_code=status,
         headers={"Content-Type": JSON, FAILED_HEADER: str(failed)},
     )
-
-
-#: What Flask accepts on a GET-only route (HEAD and OPTIONS added), in the order it lists them in `Allow`.
-GET_ROUTE_METHODS = ("GET", "OPTIONS", "HEAD")
 
 
 def automatic_options() -> func.HttpResponse:

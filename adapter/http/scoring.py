@@ -10,6 +10,7 @@ from adapter.azureml.aml_response import FAILED_HEADER
 from adapter.host_config import function_timeout_ms
 from adapter.http.auth import authorize
 from adapter.http.cors import CorsPolicy
+from adapter.http.methods import INPUT_METHODS
 from adapter.http.request_ids import with_request_ids
 from adapter.http.request_log import Handler
 from adapter.http.responses import (
@@ -20,12 +21,13 @@ from adapter.http.responses import (
     from_run_output,
     unavailable_response,
 )
+from adapter.paths import FUNCTION_APP_ROOT
 from adapter.script import request_conversion as rc
 from adapter.script.input_parsers import InputError
 from adapter.script.lifecycle import Lifecycle, ScriptUnavailable
 from adapter.script.output import in_invocation
 from adapter.script.runner import Runner, RunnerBusy, ScoringTimeout
-from adapter.settings import FUNCTION_APP_ROOT, Settings
+from adapter.settings import Settings
 
 logger = logging.getLogger("adapter")
 
@@ -56,7 +58,7 @@ class ScoringService:
     def score(self, req: func.HttpRequest) -> func.HttpResponse:
         try:
             script = self.lifecycle.imported()
-            if not script.raw and req.method not in ("GET", "POST"):
+            if not script.raw and req.method not in INPUT_METHODS:
                 # No input to parse, so no need to run init(): OPTIONS is a plain 200, HEAD is refused.
                 if req.method == "OPTIONS":
                     return func.HttpResponse("", headers={"Content-Type": HTML, FAILED_HEADER: "False"})

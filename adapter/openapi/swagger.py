@@ -27,9 +27,10 @@ from adapter import host_config
 from adapter.http.responses import automatic_options, error_response, json_response, unavailable_response
 from adapter.openapi.fixups import fix_schema
 from adapter.openapi.templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
+from adapter.paths import FUNCTION_APP_ROOT
 from adapter.script import request_conversion as rc
 from adapter.script.lifecycle import ScriptUnavailable
-from adapter.settings import FUNCTION_APP_ROOT, ConfigError, Settings
+from adapter.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
     from adapter.http.scoring import ScoringService

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from adapter import paths
 from adapter.azureml import aml_request
 from adapter.azureml import shim as azureml_shim
 from adapter.script import output as script_output
@@ -44,6 +45,7 @@ class EntryScript:
 
 def prepare_process(settings: Settings) -> None:
     """Make the process look like an AML container: cwd at the app root, source folders importable."""
+    paths.pin_app_root(settings.app_root)  # before the chdir, which would change what a relative one means
     os.chdir(settings.app_root)
     for folder in (settings.app_root, settings.source_dir):
         if folder is not None and str(folder) not in sys.path:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from adapter import host_config, models
-from adapter.settings import FUNCTION_APP_ROOT, ConfigError, Settings
+from adapter.paths import FUNCTION_APP_ROOT
+from adapter.settings import ConfigError, Settings
 from adapter.tools import check_imports, check_package
 from adapter.tools.check_report import Outcome, Reporter, captured
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapter import host_config, models
-from adapter.settings import FUNCTION_APP_ROOT
+from adapter.paths import FUNCTION_APP_ROOT
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
