@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import azure.functions as func
 from werkzeug.datastructures import Headers
 
+from adapter import request_context
 from adapter.http.request_log import request_target
 from adapter.http.responses import INTERNAL_ERROR, error_response
 
@@ -80,10 +81,13 @@ def with_request_ids(
         response = error_response(431, ex.message)
         ex.partial.apply(response.headers)
         return response
+    token = request_context.request_id.set(ids.request_id)
     try:
         response = handle(req)
     except Exception:
         logger.exception("Unexpected failure while handling %s %s", req.method, request_target(req))
         response = error_response(500, INTERNAL_ERROR)
+    finally:
+        request_context.request_id.reset(token)
     ids.apply(response.headers)
     return response

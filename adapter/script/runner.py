@@ -15,6 +15,7 @@ microseconds a call), so `run()` is then called inline on the handler's thread.
 from __future__ import annotations
 
 import _thread
+import contextvars
 import ctypes
 import queue
 import threading
@@ -53,6 +54,7 @@ class _Call:
         "cancelled",
         "fn",
         "kwargs",
+        "context",
         "done",
         "thread_id",
         "started",
@@ -66,6 +68,8 @@ class _Call:
     def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
         self.fn = fn
         self.kwargs = kwargs
+        # The handler's context variables (the request id) follow the call onto the runner thread.
+        self.context = contextvars.copy_context()
         self.done = _thread.allocate_lock()
         self.done.acquire()
         self.thread_id = 0
@@ -153,7 +157,7 @@ class Runner:
                 call.thread_id = threading.get_ident()
                 call.started = time.perf_counter()
             try:
-                call.result = call.fn(**call.kwargs)
+                call.result = call.context.run(call.fn, **call.kwargs)
             except BaseException as ex:  # delivered to the waiting handler, never lost in this thread
                 call.error = ex
             finally:
