@@ -1,32 +1,10 @@
-"""Azure Functions entry point (Python v2 model): wires the AML-compatible routes to the adapter.
+"""Azure Functions entry point (Python v2 model): the AML routes (`/score`, `/`, `/swagger.json`) for the entry
+script, answered by the adapter (see `adapter/functions.py`).
 
-Keep this import cheap: the worker imports it while indexing; the entry script loads on the first request.
+Keep this import cheap: the worker imports it while indexing; the entry script loads on the first request (or at
+warm-up, or in the background with SCORING_PRELOAD=true).
 """
 
-import azure.functions as func
+from adapter.functions import create_app
 
-from adapter.http import handlers
-from adapter.http.auth import host_auth_level
-from adapter.http.methods import ALL_METHODS
-
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-
-
-@app.route(route="score", methods=ALL_METHODS, auth_level=host_auth_level())
-def score(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.score(req)
-
-
-@app.route(route="/", methods=ALL_METHODS)
-def health(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.health(req)
-
-
-@app.route(route="swagger.json", methods=ALL_METHODS)
-def swagger(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.swagger(req)
-
-
-@app.route(route="{*path}", methods=ALL_METHODS)
-def not_found(req: func.HttpRequest) -> func.HttpResponse:
-    return handlers.not_found(req)
+app = create_app()

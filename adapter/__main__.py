@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
 
         run_server(FUNCTION_APP_ROOT, args.host, args.port)
         return 0
-    from adapter.openapi.swagger import write
+    from adapter.tools.swagger_cli import write
 
     return write(args.version, args.out)
 

@@ -23,8 +23,7 @@ def app_root(env: Mapping[str, str] | None = None) -> Path:
 
 
 def pin_app_root(root: Path, env: MutableMapping[str, str] | None = None) -> None:
-    """Write the resolved root back as AML_APP_ROOT, so later look-ups (and the script itself) see an absolute path
-    whatever the working directory has become."""
+    """Write the resolved root as AML_APP_ROOT, so later look-ups (`Model.get_model_path`, and the script itself) see
+    the deployment's root as an absolute path, whatever the working directory has become."""
     env = os.environ if env is None else env
-    if "AML_APP_ROOT" in env:
-        env["AML_APP_ROOT"] = str(root)
+    env["AML_APP_ROOT"] = str(root)

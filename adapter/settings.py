@@ -23,13 +23,34 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """What the HTTP policies need, read apart from the script's settings so that a broken script setting still
+    leaves working CORS and key checks in front of the error it causes."""
+
+    cors_origins: tuple[str, ...] = ()
+    #: AML-style bearer keys (primary, secondary...); empty: the host's Functions keys guard `/score` instead.
+    scoring_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    #: SCORING_ERROR_DETAILS: put the exception's message (never its traceback) in run()'s 500 answers, for
+    #: callers who cannot read the logs (Power BI users). Off by default, as in azmlinfsrv.
+    error_details: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HttpSettings:
+        env = os.environ if env is None else env
+        return cls(
+            cors_origins=tuple(o.strip() for o in env.get("AML_CORS_ORIGINS", "").split(",") if o.strip()),
+            scoring_keys=parse_keys(env),
+            error_details=flag(env, "SCORING_ERROR_DETAILS"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     app_root: Path
     entry_script: Path
     source_dir: Path | None
     model_dir: Path | None
     scoring_timeout_ms: int
-    cors_origins: tuple[str, ...]
     service_name: str
     service_version: str
     service_path_prefix: str
@@ -37,8 +58,15 @@ class Settings:
     scoring_concurrency: int
     #: First back-off after a failed import/`init()`; it doubles on each failure, up to a minute.
     init_retry_ms: int
-    #: AML-style bearer keys (primary, secondary...); empty: the host's Functions keys guard `/score` instead.
-    scoring_keys: tuple[bytes, ...] = field(repr=False)
+    http: HttpSettings = field(default_factory=HttpSettings)
+
+    @property
+    def cors_origins(self) -> tuple[str, ...]:
+        return self.http.cors_origins
+
+    @property
+    def scoring_keys(self) -> tuple[bytes, ...]:
+        return self.http.scoring_keys
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,13 +87,12 @@ class Settings:
             source_dir=source_dir,
             model_dir=Path(model_dir) if model_dir else default_model_dir(app_root),
             scoring_timeout_ms=positive_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
-            cors_origins=tuple(o.strip() for o in env.get("AML_CORS_ORIGINS", "").split(",") if o.strip()),
             service_name=env.get("SERVICE_NAME", "ML service"),
             service_version=env.get("SERVICE_VERSION", "1.0"),
             service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
-            scoring_keys=parse_keys(env),
+            http=HttpSettings.from_env(env),
         )
 
 
@@ -77,6 +104,17 @@ def parse_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
     if raw.strip() and not keys:
         raise ConfigError("AML_SCORING_KEYS is set but holds no key; unset it to use Functions keys instead.")
     return keys
+
+
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
 
 
 def positive_int(env: Mapping[str, str], name: str, default: int) -> int:

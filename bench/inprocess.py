@@ -12,6 +12,7 @@ the same process, repeat by repeat, so what a server adds is not lost in the run
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -77,11 +78,14 @@ def adapter(script: str) -> Callable[[], Any]:
 
     import function_app
     from adapter import host_config
+    from adapter.hosting.context import InvocationContext
     from adapter.hosting.routing import RouteTable
 
     route = RouteTable.from_app(function_app.app, host_config.route_prefix(ROOT)).resolve("POST", "/score")
     assert route is not None
-    handler = route[0].handler
+    # The worker makes the context for each invocation: its cost is the host's, not the adapter's.
+    context = InvocationContext("score", str(ROOT))
+    handler = functools.partial(route[0].call, context=context)
     body, content_type = PAYLOADS[script]
     headers = {"content-type": content_type, "content-length": str(len(body)), "host": "localhost:7071"}
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
@@ -145,32 +144,30 @@ class Serve(_Process):
         self.wait_ready(health_path)
 
 
-@functools.cache
-def function_app_routes() -> RouteTable:
-    """`function_app`'s routes, indexed once per process as the worker does (indexing twice is refused)."""
+def app_routes(app: object) -> RouteTable:
+    """The routes of a Function App as the host would route them (host.json's prefix)."""
     from adapter import host_config
 
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import function_app
-
-    return RouteTable.from_app(function_app.app, host_config.route_prefix(ROOT))
+    return RouteTable.from_app(app, host_config.route_prefix(ROOT))
 
 
 class InProcess:
-    """`function_app`'s functions called directly with `func.HttpRequest` objects, as the worker calls them."""
+    """The functions `create_app()` registers (what `function_app.py` holds), for a deployment built from `env`,
+    called directly with `func.HttpRequest` objects and a context, as the worker calls them."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        from adapter.http import handlers
+        from adapter.deployment import Deployment
+        from adapter.functions import Functions, create_app
 
-        # The adapter's whole configuration comes from `env`: nothing left over from another target.
+        # The deployment is built from `env` alone. The scripts' own knobs (INIT_COUNTER_FILE...) are read by the
+        # scripts from the process environment, so `env` goes there too, with nothing left from another target.
         self._saved_env = {k: v for k, v in os.environ.items() if k.startswith(CONFIG_PREFIXES)}
         self._saved_cwd = os.getcwd()
         for key in self._saved_env:
             del os.environ[key]
         os.environ.update(env)
-        handlers.reset()
-        self.routes = function_app_routes()
+        self.deployment = Deployment.from_env(env)
+        self.routes = app_routes(create_app(Functions(lambda: self.deployment)))
 
     def request(self, request: Request) -> func.HttpRequest:
         # The headers `requests` adds over HTTP, so all targets see the same client.
@@ -185,10 +182,10 @@ class InProcess:
             body=request.body,
         )
 
-    def send(self, request: Request, timeout: float = 30) -> Reply:
+    def send(self, request: Request, timeout: float = 30, context: func.Context | None = None) -> Reply:
         resolved = self.routes.resolve(request.method, request.path)
         assert resolved is not None, request.path
-        response = resolved[0].handler(self.request(request))
+        response = resolved[0].call(self.request(request), context)
         headers: dict[str, str] = {}
         for name, value in response.headers.items():
             key = name.lower()
@@ -197,9 +194,6 @@ class InProcess:
         return Reply(response.status_code, headers, body)
 
     def stop(self) -> None:
-        from adapter.http import handlers
-
-        handlers.reset()
         for key in [k for k in os.environ if k.startswith(CONFIG_PREFIXES)]:
             del os.environ[key]
         os.environ.update(self._saved_env)

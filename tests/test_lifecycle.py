@@ -21,7 +21,7 @@ def test_importing_function_app_imports_no_script_and_no_heavy_library(tmp_path:
     env = {**script_env("import_marker.py"), "IMPORT_MARKER_FILE": str(marker)}
     code = (
         "import json, sys, function_app\n"
-        "heavy = ['numpy', 'pandas', 'inference_schema', 'entry_module', 'adapter.http.scoring']\n"
+        "heavy = ['numpy', 'pandas', 'inference_schema', 'entry_module', 'adapter.deployment', 'adapter.script']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))"
     )
     out = subprocess.run(
@@ -185,13 +185,12 @@ def _base_env() -> dict[str, str]:
 def test_run_goes_to_a_runner_thread_only_when_the_timeout_can_fire(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host_json: dict[str, str], timeout_ms: str | None, inline: bool
 ) -> None:
-    from adapter.http import scoring
+    from adapter.script.user_script import UserScript
     from adapter.settings import Settings
 
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", **host_json}))
-    monkeypatch.setattr(scoring, "FUNCTION_APP_ROOT", tmp_path)
     env = script_env("echo_undecorated.py", **({"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {}))
-    assert scoring.ScoringService(Settings.from_env(env)).runner.inline is inline
+    assert UserScript(Settings.from_env(env), function_app_root=tmp_path).runner.inline is inline
 
 
 def test_a_malformed_function_timeout_is_a_configuration_error(tmp_path: Path) -> None:

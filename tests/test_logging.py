@@ -4,9 +4,6 @@ script's print() output as log records tied to the invocation, and never a body,
 from __future__ import annotations
 
 import logging
-import sys
-import threading
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,14 +61,15 @@ def test_records_from_run_carry_the_invocation_of_the_request(
     timeout_ms: str | None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With a short timeout run() executes on a runner thread; the Python worker tags a record with the invocation
-    id of the thread that logs it (a thread-local of its dispatcher) and drops records from threads without one."""
+    id of the thread that logs it (`context.thread_local_storage`, a thread-local it shares with every invocation)
+    and drops records from threads without one."""
+    from adapter.hosting.context import InvocationContext
+
     extra = {"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {}
     drills = InProcess(script_env("drills.py", AML_SCORING_KEYS=KEY, **extra))
     caplog.set_level(logging.INFO)
-    local = threading.local()
-    monkeypatch.setitem(
-        sys.modules, "azure_functions_worker.dispatcher", types.SimpleNamespace(_invocation_id_local=local)
-    )
+    context = InvocationContext("score", ".")
+    local = context.thread_local_storage
     tagged: list[tuple[str, str | None]] = []
 
     class WorkerHandler(logging.Handler):
@@ -81,14 +79,14 @@ def test_records_from_run_carry_the_invocation_of_the_request(
     handler = WorkerHandler()
     logging.getLogger("adapter.score").addHandler(handler)
     try:
-        local.invocation_id = "invocation-1"  # the worker sets it on the thread that calls the function
-        drills.send(post("p-2", "print", Authorization=f"Bearer {KEY}"))
+        local.invocation_id = context.invocation_id  # the worker sets it on the thread that calls the function
+        drills.send(post("p-2", "print", Authorization=f"Bearer {KEY}"), context=context)
     finally:
         logging.getLogger("adapter.score").removeHandler(handler)
         drills.stop()
-    assert ("printed by run() p-2", "invocation-1") in tagged
-    assert ("drills init ran", "invocation-1") in tagged
-    assert local.invocation_id == "invocation-1"  # still set for the request's own log line after run()
+    assert ("printed by run() p-2", context.invocation_id) in tagged
+    assert ("drills init ran", context.invocation_id) in tagged
+    assert local.invocation_id == context.invocation_id  # still set for the request's own log line after run()
 
 
 def test_serve_writes_one_line_per_request_and_the_script_output(tmp_path: Path) -> None:

@@ -7,15 +7,19 @@ slash is ignored.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
 
+from adapter.hosting.context import InvocationContext
 from adapter.http.methods import ALL_METHODS
+from adapter.paths import FUNCTION_APP_ROOT
 
-Handler = Callable[[func.HttpRequest], Any]
+Handler = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,16 @@ class Route:
     template: str
     methods: frozenset[str]
     handler: Handler
+
+    def call(self, req: func.HttpRequest, context: func.Context | None = None) -> Any:
+        """The function, called as the worker calls it: with a `context` when it has that parameter."""
+        if self.wants_context:
+            return self.handler(req, context=context or InvocationContext(self.name, str(FUNCTION_APP_ROOT)))
+        return self.handler(req)
+
+    @functools.cached_property
+    def wants_context(self) -> bool:
+        return "context" in inspect.signature(self.handler).parameters
 
     @property
     def segments(self) -> list[str]:

@@ -90,7 +90,7 @@ class FunctionsHandler(BaseHTTPRequestHandler):
         route, route_params = resolved
         request = self._function_request(body, route_params)
         try:
-            response = route.handler(request)
+            response = route.call(request)
             status, headers, cookies, payload = _encode(response)
         except Exception:
             logger.exception("Function %s failed", route.name)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import azure.functions as func
 from werkzeug.datastructures import Headers
-
-from adapter import request_context
-from adapter.http.request_log import request_target
-from adapter.http.responses import INTERNAL_ERROR, error_response
-
-logger = logging.getLogger("adapter")
 
 HEADER_LIMIT = 100
 
@@ -68,26 +60,3 @@ class RequestIds:
                 headers[name] = value
         if self.trace_id is not None:
             headers["TraceId"] = self.trace_id
-
-
-def with_request_ids(
-    req: func.HttpRequest, handle: Callable[[func.HttpRequest], func.HttpResponse]
-) -> func.HttpResponse:
-    """Run a handler inside azmlinfsrv's request hooks: id checks (431) first, ids echoed on the answer, and an
-    unexpected failure turned into its generic 500 JSON."""
-    try:
-        ids = RequestIds.from_headers(req.headers)
-    except HeaderTooLong as ex:
-        response = error_response(431, ex.message)
-        ex.partial.apply(response.headers)
-        return response
-    token = request_context.request_id.set(ids.request_id)
-    try:
-        response = handle(req)
-    except Exception:
-        logger.exception("Unexpected failure while handling %s %s", req.method, request_target(req))
-        response = error_response(500, INTERNAL_ERROR)
-    finally:
-        request_context.request_id.reset(token)
-    ids.apply(response.headers)
-    return response

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import azure.functions as func
 from werkzeug.wrappers import Response
 
 from adapter.azureml.aml_response import FAILED_HEADER
+from adapter.errors import HttpError
 from adapter.http.methods import GET_ROUTE_METHODS
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more info."
-SCRIPT_ERROR = "An unexpected error occurred in scoring script. Check the logs for more info."
 # Hop-by-hop or recomputed by the host from the body we hand it.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection"})
 
@@ -37,10 +38,11 @@ def error_response(status: int, message: str, *, failed: bool = False) -> func.H
     return json_response({"message": message}, status, failed=failed)
 
 
-def unavailable_response(message: str, retry_after: float) -> func.HttpResponse:
-    """503 while the entry script cannot be imported or initialised, with when to try again."""
-    response = error_response(503, message)
-    response.headers["Retry-After"] = str(max(1, round(retry_after)))
+def from_error(error: HttpError) -> func.HttpResponse:
+    """The answer an `HttpError` carries, with Retry-After when it says when to come back."""
+    response = error_response(error.status, error.message, failed=error.failed)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
     return response
 
 
@@ -64,11 +66,15 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     The worker hands the host one value per header name, so repeated headers are joined with ", " (what HTTP
     says they mean); Set-Cookie cannot be joined and goes as separate cookies.
     """
+    if not 200 <= response.status_code <= 599:
+        # 1xx cannot be a final answer, and the host would refuse anything outside 100-599 after the fact.
+        raise ValueError(f"run() returned a response with status {response.status_code}, which HTTP cannot send")
     body = b"" if response.status_code in (204, 304) else response.get_data()  # as a WSGI server sends them
     result = func.HttpResponse(body, status_code=response.status_code)
     joined: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for name, value in response.headers.items():
+        _check_header(name, value)
         key = name.lower()
         if key in HOP_BY_HOP:
             continue
@@ -80,3 +86,21 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     for key, values in joined.items():
         result.headers[names[key]] = ", ".join(values)
     return result
+
+
+#: RFC 9110 token characters: what a header name may hold.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: What a header value may not hold: CR, LF and NUL would end the header early (response splitting).
+_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
+
+
+def _check_header(name: str, value: str) -> None:
+    """A header the host can send as it is, or ValueError: never an injected line or a dropped connection."""
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"run() returned a response header named {name!r}, which is not a valid header name")
+    if _FORBIDDEN_IN_VALUE.search(value):
+        raise ValueError(f"run() returned a response header {name!r} whose value holds CR, LF or NUL")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"run() returned a response header {name!r} whose value is not latin-1") from None

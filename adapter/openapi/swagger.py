@@ -13,33 +13,23 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import sys
 import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import azure.functions as func
-
 from adapter import host_config
-from adapter.http.responses import automatic_options, error_response, json_response, unavailable_response
 from adapter.openapi.fixups import fix_schema
 from adapter.openapi.templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
 from adapter.paths import FUNCTION_APP_ROOT
-from adapter.script import request_conversion as rc
-from adapter.script.lifecycle import ScriptUnavailable
-from adapter.settings import ConfigError, Settings
+from adapter.settings import Settings
 
 if TYPE_CHECKING:
-    from adapter.http.scoring import ScoringService
     from adapter.script.entry_script import EntryScript
 
 logger = logging.getLogger("adapter")
 
 DEFAULT_VERSION = "2"
-SCRIPT_NOT_READY = "The entry script is not ready yet; the function logs say why."
 #: What an undecorated `run()` takes and returns, as far as a schema can tell.
 UNDESCRIBED: JsonObject = {"type": "object", "example": {}}
 
@@ -82,23 +72,39 @@ def user_document(settings: Settings, version: str) -> Any:
 
 
 def _read_user_file(settings: Settings, builder: Builder) -> Any:
-    """The first of the builder's files in AML_APP_ROOT holding something: azmlinfsrv skips `{}`, `[]` and `null`."""
+    """The first of the builder's files in AML_APP_ROOT holding something: azmlinfsrv skips `{}`, `[]` and `null`.
+
+    Served anonymously, so a file is refused when it leads outside the app root (a symlink), and it must be JSON
+    that clients can parse: UTF-8, not nested beyond the parser, without NaN or Infinity (which `json` reads but no
+    JSON client does).
+    """
     for name in builder.user_files:
         path = settings.app_root / name
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            if not path.resolve().is_relative_to(settings.app_root.resolve()):
+                raise UserSwaggerError(f"{name} in AML_APP_ROOT leads outside it (a symlink); it is not served.")
+            text = path.read_bytes().decode("utf-8-sig")
+            document = json.loads(text, parse_constant=_refuse_constant)
         except FileNotFoundError:
             continue
         except OSError as ex:
             raise UserSwaggerError(f"{name} in AML_APP_ROOT cannot be read: {ex.strerror}.") from None
-        try:
-            document = json.loads(text)
+        except UnicodeDecodeError as ex:
+            raise UserSwaggerError(
+                f"{name} in AML_APP_ROOT is not UTF-8 text: {ex.reason} at byte {ex.start}."
+            ) from None
+        except RecursionError:
+            raise UserSwaggerError(f"{name} in AML_APP_ROOT is nested too deeply to be parsed.") from None
         except ValueError as ex:
-            raise UserSwaggerError(f"{name} in AML_APP_ROOT is not valid JSON: {ex}.") from None
+            raise UserSwaggerError(f"{name} in AML_APP_ROOT is not valid JSON: {str(ex).rstrip('.')}.") from None
         if document:
             logger.info("Swagger version %s is the user's %s", builder.version, path)
             return document
     return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def describe(settings: Settings, route_prefix: str | None = None) -> Describe:
@@ -126,6 +132,7 @@ class Documents:
         self._route_prefix = route_prefix
         self._lock = threading.Lock()
         self._built: dict[str, JsonObject | None] | None = None
+        self._failure: UserSwaggerError | None = None
 
     def get(self, version: str) -> JsonObject:
         """The document for a `?version=` value; `SwaggerNotFound` with azmlinfsrv's message when there is none."""
@@ -143,9 +150,17 @@ class Documents:
         return document
 
     def _build(self) -> dict[str, JsonObject | None]:
+        """Built once; a user file that cannot be served fails every later request the same way, without being read
+        again (it may be large). A script that cannot be imported yet is retried on the next request."""
         with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._built is None:
-                self._built = {b.version: _read_user_file(self.settings, b) or self._generate(b) for b in BUILDERS}
+                try:
+                    self._built = {b.version: _read_user_file(self.settings, b) or self._generate(b) for b in BUILDERS}
+                except UserSwaggerError as ex:
+                    self._failure = ex
+                    raise
                 available = [v for v, document in self._built.items() if document is not None]
                 logger.info("Swagger documents ready for versions [%s]", ", ".join(available))
             return self._built
@@ -179,58 +194,3 @@ def build(
     """The document `/swagger.json?version=<version>` serves for this script, without serving it (a copy: change it
     freely). Raises `SwaggerNotFound` or `UserSwaggerError` with the message the route would answer."""
     return copy.deepcopy(Documents(settings, lambda: script, route_prefix).get(version))
-
-
-_documents: weakref.WeakKeyDictionary[ScoringService, Documents] = weakref.WeakKeyDictionary()
-_documents_lock = threading.Lock()
-
-
-def respond(service: ScoringService, req: func.HttpRequest) -> func.HttpResponse:
-    """The `/swagger.json` answer: the document as JSON, or azmlinfsrv's 404 JSON for a version it does not have."""
-    if req.method == "OPTIONS":
-        return automatic_options()
-    with _documents_lock:
-        documents = _documents.get(service)
-        if documents is None:
-            documents = _documents[service] = Documents(service.settings, service.lifecycle.imported)
-    try:
-        return json_response(documents.get(rc.query_args(req).get("version", DEFAULT_VERSION)))
-    except SwaggerNotFound as ex:
-        return error_response(404, str(ex))
-    except UserSwaggerError as ex:
-        logger.error("%s", ex)
-        return error_response(500, str(ex))
-    except ScriptUnavailable as ex:
-        # Anonymous route: what went wrong (exception text may hold secrets) stays in the logs and on /score.
-        return unavailable_response(SCRIPT_NOT_READY, ex.retry_after)
-
-
-def write(version: str, out: Path | None) -> int:
-    """`python -m adapter swagger`: the document `/swagger.json?version=<version>` would serve, without serving
-    (local.settings.json and the environment configure it as for `serve`; the script is imported, `init()` not run).
-    Returns the exit status: 1 when there is no document, 2 when the configuration is invalid."""
-    from adapter.script import entry_script
-
-    target = out.resolve() if out is not None else None  # before the script's import moves the working directory
-    host_config.load_local_settings(FUNCTION_APP_ROOT)
-    try:
-        settings = Settings.from_env()
-    except ConfigError as ex:
-        print(f"error: {ex}", file=sys.stderr)
-        return 2
-    try:
-        document = build(settings, entry_script.load(settings), version)
-    except (SwaggerNotFound, UserSwaggerError, entry_script.ScriptError) as ex:
-        print(f"error: {ex}", file=sys.stderr)
-        return 1
-    except Exception as ex:  # whatever the script raises on import
-        logger.exception("Importing %s failed", settings.entry_script)
-        print(f"error: the entry script {settings.entry_script.name} failed to import: {ex!r}", file=sys.stderr)
-        return 1
-    text = json.dumps(document, indent=2) + "\n"
-    if target is None:
-        sys.stdout.write(text)
-    else:
-        target.write_text(text, encoding="utf-8")
-        logger.info("Wrote the Swagger %s document to %s", version, target)
-    return 0

@@ -50,8 +50,11 @@ def prepare_process(settings: Settings) -> None:
     for folder in (settings.app_root, settings.source_dir):
         if folder is not None and str(folder) not in sys.path:
             sys.path.append(str(folder))
+    # The deployment's model folder, which is the one AZUREML_MODEL_DIR named when it was set.
     if settings.model_dir is not None:
-        os.environ.setdefault("AZUREML_MODEL_DIR", str(settings.model_dir))
+        os.environ["AZUREML_MODEL_DIR"] = str(settings.model_dir)
+    else:
+        os.environ.pop("AZUREML_MODEL_DIR", None)
     azureml_shim.install()
 
 

@@ -11,25 +11,34 @@ from typing import Any, Protocol
 
 import azure.functions as func
 
+from adapter.errors import HttpError
+from adapter.http.methods import INPUT_METHODS
 from adapter.script import request_conversion as rc
 
 
-class InputError(Exception):
-    """The request cannot become `run()` arguments; `status` is the HTTP answer."""
+class InputError(HttpError):
+    """The request cannot become `run()` arguments (400)."""
 
-    status = 400
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(status, message)
 
 
 class UnsupportedInput(InputError):
-    status = 415
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 415)
 
 
 class InputParser(Protocol):
+    #: The methods it takes input from; None: any (the whole request goes to `run()`).
+    methods: tuple[str, ...] | None
+
     def __call__(self, req: func.HttpRequest) -> dict[str, Any]: ...
 
 
 class RawRequestInput:
     """`@rawhttp`: the whole request, for any method, as an `AMLRequest`."""
+
+    methods: tuple[str, ...] | None = None
 
     def __init__(self, parameter: str) -> None:
         self.parameter = parameter
@@ -40,6 +49,8 @@ class RawRequestInput:
 
 class _ByMethod:
     """Input from a POST body or from a GET query (the service passes no other method to these scripts)."""
+
+    methods: tuple[str, ...] | None = INPUT_METHODS
 
     def __call__(self, req: func.HttpRequest) -> dict[str, Any]:
         if req.method == "POST":
@@ -85,6 +96,11 @@ class ObjectInput(_ByMethod):
             if body:
                 raise InputError(f"POST body could not be decoded as JSON: {ex}") from None
             raise InputError("POST body is empty. Expecting a JSON dictionary.") from None
+        # azmlinfsrv answers these two with a 500, as if the server had failed; they are the client's to fix.
+        except UnicodeDecodeError as ex:
+            raise InputError(f"POST body could not be decoded as JSON: it is not UTF-8 ({ex.reason}).") from None
+        except RecursionError:
+            raise InputError("POST body could not be decoded as JSON: it is nested too deeply.") from None
         if not isinstance(document, dict):
             raise InputError("POST body should be a JSON dictionary.")
         return self._arguments(document)

@@ -147,10 +147,10 @@ def _run_example(state: _State) -> Outcome:
     import azure.functions as func
     from inference_schema.schema_util import get_input_schema, is_schema_decorated
 
+    from adapter.errors import HttpError
     from adapter.http.responses import from_run_output
-    from adapter.script import request_conversion
     from adapter.script.input_parsers import InputError
-    from adapter.script.runner import Runner
+    from adapter.script.user_script import ScriptFailed, UserScript
 
     script, settings = state.script, state.settings
     if script is None or settings is None or not state.ready:
@@ -164,24 +164,27 @@ def _run_example(state: _State) -> Outcome:
     request = func.HttpRequest(
         "POST", "http://localhost/score", headers={"Content-Type": "application/json"}, body=body
     )
-    try:
-        kwargs = script.parser(request)
-    except InputError as ex:
-        return Outcome.fail(f"the example is refused ({ex.status}): {ex}", _excerpt(body))
-    if script.wants_headers:
-        kwargs["request_headers"] = request_conversion.flask_headers(request)
     with _captured(state):
         try:
-            output, elapsed_ms = Runner(settings.scoring_timeout_ms, 1).call(script.run, kwargs)
-            response = from_run_output(output)
+            # The same call /score makes: arguments from the request, on the runner, with the timeout.
+            invocation = UserScript(settings).call(script, request)
+            response = from_run_output(invocation.output)
+        except InputError as ex:
+            return Outcome.fail(f"the example is refused ({ex.status}): {ex.message}", _excerpt(body))
+        except ScriptFailed as ex:
+            if isinstance(ex.error, KeyboardInterrupt):
+                raise ex.error from None
+            return _failure(state, "raised", ex.error)
+        except HttpError as ex:
+            return Outcome.fail(f"run() answered {ex.status}: {ex.message}")
         except KeyboardInterrupt:
             raise
         except BaseException as ex:
-            return _failure(state, "raised", ex)
+            return _failure(state, "returned a value that cannot be sent:", ex)
     answer = _excerpt(response.get_body())
     if response.status_code >= 400:
         return Outcome.fail(f"run() answered {response.status_code}: {answer}")
-    return Outcome.ok(f"{response.status_code} in {_duration(elapsed_ms / 1000)}: {answer}")
+    return Outcome.ok(f"{response.status_code} in {_duration(invocation.elapsed_ms / 1000)}: {answer}")
 
 
 def _swagger(state: _State) -> Outcome:

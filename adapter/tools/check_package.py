@@ -23,12 +23,12 @@ MUST_EXCLUDE = {
     "benchmarks": "bench/run.py",
     "virtual environments": ".venv/bin/python",
     "virtual environments (venv/)": "venv/bin/python",
-    "bytecode caches": "adapter/__pycache__/handlers.cpython-311.pyc",
+    "bytecode caches": "adapter/__pycache__/functions.cpython-311.pyc",
     "tool caches": ".pytest_cache/README.md",
     "local settings (secrets)": "local.settings.json",
 }
 #: What the app needs at run time, besides the entry script and the models.
-MUST_KEEP = ("function_app.py", "host.json", "requirements.txt", "adapter/handlers.py")
+MUST_KEEP = ("function_app.py", "host.json", "requirements.txt", "adapter/functions.py")
 LARGEST = 5
 SHOWN = 5
 LARGE_PACKAGE = 500 * 1024 * 1024
