@@ -1,0 +1,276 @@
+"""The deployment's HTTP pipeline and endpoints: what every route does around the entry script, beyond what the
+differential tests compare (answers azmlinfsrv cannot give, policies, the warm-up and preload paths)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, script_env
+
+from adapter.deployment import Deployment
+from adapter.functions import Functions, create_app
+from adapter.http.request_log import escape, redact
+
+INTERNAL = {"message": "An unexpected internal error occurred. Check the logs for more info."}
+
+
+@pytest.fixture(scope="module")
+def bad_responses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Reference, InProcess, Serve]]:
+    env = script_env("bad_responses.py")
+    logs = tmp_path_factory.mktemp("bad-responses")
+    reference, serve = Reference(env, logs / "reference.log"), Serve(env, logs / "serve.log")
+    in_process = InProcess(env)
+    yield reference, in_process, serve
+    in_process.stop()
+    serve.stop()
+    reference.stop()
+
+
+@pytest.mark.parametrize("kind", ["value-crlf", "status-0", "status-100", "status-199", "status-600", "status-999"])
+def test_a_response_http_cannot_carry_is_azmlinfsrvs_500(
+    bad_responses: tuple[Reference, InProcess, Serve], kind: str
+) -> None:
+    reference, in_process, serve = bad_responses
+    request = Request("POST", body=kind.encode())
+    expected = reference.send(request)
+    assert (expected.status, expected.json()) == (500, INTERNAL)
+    for target in (in_process, serve):
+        reply = target.send(request)
+        assert (reply.status, reply.json(), reply.headers["x-ms-run-function-failed"]) == (500, INTERNAL, "False")
+
+
+@pytest.mark.parametrize("kind", ["name-crlf", "name-unicode", "value-unicode"])
+def test_header_names_or_values_that_would_inject_or_break_the_answer_are_a_json_500(
+    bad_responses: tuple[Reference, InProcess, Serve], kind: str
+) -> None:
+    """azmlinfsrv's gunicorn answers these with an HTML error page; never a response with an injected header."""
+    _, in_process, serve = bad_responses
+    for target in (in_process, serve):
+        reply = target.send(Request("POST", body=kind.encode()))
+        assert (reply.status, reply.json()) == (500, INTERNAL)
+        assert "set-cookie" not in reply.headers and "x-value" not in reply.headers
+
+
+@pytest.mark.parametrize("script", ["schema_numpy.py", "echo_undecorated.py", "raw_http.py"])
+def test_a_chunked_body_the_host_dropped_gets_411_saying_to_send_content_length(script: str) -> None:
+    """The Functions host passes a body on only with a Content-Length: a chunked POST reaches the function empty,
+    with its Transfer-Encoding header. Rather than "POST body is empty" or an empty body for run(), say why."""
+    target = InProcess(script_env(script))
+    try:
+        reply = target.send(Request("POST", headers={"Transfer-Encoding": "chunked", "X-Request-Id": "te-1"}))
+    finally:
+        target.stop()
+    assert reply.status == 411
+    assert "Content-Length" in reply.json()["message"]  # type: ignore[index]
+    assert reply.headers["x-request-id"] == "te-1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["code=KEY", "CODE=KEY", "%63ode=KEY", "c%6Fde=KEY", "co%64e=KEY", "%43%4F%44%45=KEY", "a=1&code=KEY&b=2"],
+)
+def test_functions_keys_are_masked_in_logs_however_the_name_is_encoded(query: str) -> None:
+    logged = redact(f"/score?{query}")
+    assert "KEY" not in logged and "=***" in logged
+
+
+def test_names_that_only_contain_code_are_not_masked() -> None:
+    assert redact("/score?barcode=1&code_x=2") == "/score?barcode=1&code_x=2"
+
+
+def test_client_chosen_text_cannot_break_or_forge_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    target = InProcess(script_env("echo_undecorated.py"))
+    caplog.set_level(logging.INFO, logger="adapter.request")
+    evil_id = "id\x1b[31m\x07FAKE 200"  # CR and LF cannot arrive in a header value; ESC and BEL can
+    try:
+        target.send(Request("POST", "/score", body=b"x", headers={"X-Request-Id": evil_id}))
+        target.send(Request("GET", "/a%0d%0aFAKE%1b"))
+    finally:
+        target.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "adapter.request"]
+    assert len(lines) == 2
+    for line in lines:
+        assert not any(ch in line for ch in "\x1b\x07\r\n"), line
+    assert lines[0].endswith("x-request-id=id\\x1b[31m\\x07FAKE 200")
+    assert escape("a\r\nb\x00\x9b") == "a\\x0d\\x0ab\\x00\\x9b"
+    assert escape("plain text: ok, ünïcode") == "plain text: ok, ünïcode"
+
+
+@pytest.mark.parametrize(("setting", "detailed"), [(None, False), ("true", True), ("false", False)])
+def test_error_details_are_opt_in_and_never_a_traceback(setting: str | None, detailed: bool) -> None:
+    extra = {"SCORING_ERROR_DETAILS": setting} if setting else {}
+    target = InProcess(script_env("errors.py", **extra))
+    try:
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    message = reply.json()["message"]  # type: ignore[index]
+    assert reply.status == 500 and reply.headers["x-ms-run-function-failed"] == "True"
+    assert message.startswith("An unexpected error occurred in scoring script. Check the logs for more info.")
+    assert ("RuntimeError: scoring exploded" in message) is detailed
+    assert "Traceback" not in message and "line " not in message
+
+
+def test_a_bad_error_details_setting_names_the_variable() -> None:
+    target = InProcess(script_env("errors.py", SCORING_ERROR_DETAILS="maybe"))
+    try:
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    assert reply.status == 500
+    assert "SCORING_ERROR_DETAILS must be true or false" in reply.json()["message"]  # type: ignore[index]
+
+
+def user_swagger_app(tmp_path: Path, content: bytes) -> dict[str, str]:
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    (tmp_path / "swagger.json").write_bytes(content)
+    return {"AML_APP_ROOT": str(tmp_path), "AZUREML_ENTRY_SCRIPT": "score.py"}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'{"info": "caf\xe9"}', "swagger.json in AML_APP_ROOT is not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "swagger.json in AML_APP_ROOT is nested too deeply"),
+        (b'{"swagger": "2.0", "x": NaN}', "swagger.json in AML_APP_ROOT is not valid JSON: NaN is not a JSON value"),
+        (b'{"swagger": "2.0", "x": -Infinity}', "not valid JSON: -Infinity is not a JSON value"),
+    ],
+)
+def test_a_user_swagger_file_that_cannot_be_served_is_named_and_never_sent_as_invalid_json(
+    tmp_path: Path, content: bytes, reason: str
+) -> None:
+    target = InProcess(user_swagger_app(tmp_path, content))
+    try:
+        reply = target.send(Request("GET", "/swagger.json"))
+    finally:
+        target.stop()
+    assert reply.status == 500 and reason in reply.json()["message"]  # type: ignore[index]
+
+
+def test_a_user_swagger_file_that_failed_is_not_read_again_on_every_request(tmp_path: Path) -> None:
+    """Anonymous requests must not make the app re-read a large bad file each time: the failure is kept."""
+    target = InProcess(user_swagger_app(tmp_path, b"{not json"))
+    try:
+        first = target.send(Request("GET", "/swagger.json"))
+        (tmp_path / "swagger.json").write_text('{"swagger": "2.0", "info": {}}')
+        second = target.send(Request("GET", "/swagger.json"))
+    finally:
+        target.stop()
+    assert first.status == second.status == 500
+    assert first.body == second.body
+
+
+def test_a_user_swagger_file_linking_outside_the_app_is_not_served(tmp_path: Path) -> None:
+    secret = tmp_path / "outside.json"
+    secret.write_text('{"password": "hunter2"}')
+    app = tmp_path / "app"
+    app.mkdir()
+    env = user_swagger_app(app, b"{}")
+    (app / "swagger.json").unlink()
+    (app / "swagger.json").symlink_to(secret)
+    target = InProcess(env)
+    try:
+        reply = target.send(Request("GET", "/swagger.json"))
+    finally:
+        target.stop()
+    assert reply.status == 500 and b"hunter2" not in reply.body
+    assert "leads outside it" in reply.json()["message"]  # type: ignore[index]
+
+
+def test_a_broken_script_setting_keeps_health_and_cors_and_shows_details_only_on_score() -> None:
+    origin = "https://a.example"
+    env = {**script_env("echo_undecorated.py"), "SCORING_TIMEOUT_MS": "soon", "AML_CORS_ORIGINS": origin}
+    target = InProcess(env)
+    try:
+        score = target.send(Request("POST", body=b"x", headers={"Origin": origin}))
+        health = target.send(Request("GET", "/", headers={"Origin": origin}))
+        swagger = target.send(Request("GET", "/swagger.json"))
+    finally:
+        target.stop()
+    assert score.status == 500 and "SCORING_TIMEOUT_MS" in score.json()["message"]  # type: ignore[index]
+    assert score.headers["access-control-allow-origin"] == origin
+    assert (health.status, health.body) == (200, b"Healthy")
+    assert health.headers["access-control-allow-origin"] == origin
+    assert swagger.status == 500 and "SCORING_TIMEOUT_MS" not in swagger.body.decode()
+
+
+def test_deployments_are_built_from_settings_without_touching_the_environment() -> None:
+    before = dict(os.environ)
+    deployment = Deployment.from_env({**script_env("echo_undecorated.py"), "AML_CORS_ORIGINS": "https://b.example"})
+    assert os.environ == before
+    assert deployment.http.cors_origins == ("https://b.example",)
+    assert deployment.script is not None and deployment.script.settings.entry_script == SCRIPTS / "echo_undecorated.py"
+
+
+def counting_env(tmp_path: Path) -> dict[str, str]:
+    return {**script_env("init_counter.py"), "INIT_COUNTER_FILE": str(tmp_path / "init-calls.txt")}
+
+
+def test_the_warm_up_trigger_is_registered_and_runs_init_before_any_request(tmp_path: Path) -> None:
+    env = counting_env(tmp_path)
+    target = InProcess(env)
+    app = create_app(Functions(lambda: target.deployment))
+    try:
+        warmups = [f for f in app.get_functions() if f.get_trigger().type == "warmupTrigger"]
+        assert [f.get_function_name() for f in warmups] == ["warmup"]
+        warmups[0].get_user_function()(None)
+        assert (tmp_path / "init-calls.txt").read_text().count("\n") == 1  # init() ran, with no request
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    assert (reply.status, reply.json()) == (200, {"init_calls": 1})
+
+
+def test_a_failing_warm_up_is_logged_never_raised(caplog: pytest.LogCaptureFixture) -> None:
+    target = InProcess(script_env("init_fails.py"))
+    try:
+        target.deployment.warm_up()
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    assert any(r.levelno == logging.WARNING and "Warm-up" in r.getMessage() for r in caplog.records)
+    assert reply.status == 503
+
+
+def test_preload_imports_and_initialises_in_the_background_as_the_app_is_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = counting_env(tmp_path)
+    target = InProcess(env)
+    monkeypatch.setenv("SCORING_PRELOAD", "true")
+    functions = Functions(lambda: target.deployment)
+    try:
+        started = time.perf_counter()
+        create_app(functions)
+        assert time.perf_counter() - started < 0.4  # init() sleeps 0.5 s: indexing did not wait for it
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "init-calls.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reply = target.send(Request("POST", body=b"x"))
+    finally:
+        target.stop()
+    assert (reply.status, reply.json()) == (200, {"init_calls": 1})
+
+
+def test_function_app_registers_the_routes_and_the_warm_up() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import json, function_app\n"
+        "print(json.dumps(sorted((f.get_function_name(), f.get_trigger().type) for f in function_app.app.get_functions())))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [
+        ["health", "httpTrigger"],
+        ["not_found", "httpTrigger"],
+        ["score", "httpTrigger"],
+        ["swagger", "httpTrigger"],
+        ["warmup", "warmupTrigger"],
+    ]
