@@ -264,7 +264,8 @@ def test_function_app_registers_the_routes_and_the_warm_up() -> None:
 
     code = (
         "import json, function_app\n"
-        "print(json.dumps(sorted((f.get_function_name(), f.get_trigger().type) for f in function_app.app.get_functions())))"
+        "functions = function_app.app.get_functions()\n"
+        "print(json.dumps(sorted((f.get_function_name(), f.get_trigger().type) for f in functions)))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [
