@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from adapter.azureml.aml_response import FAILED_HEADER
 from adapter.errors import HttpError
+from adapter.http import cookies
 from adapter.http.methods import GET_ROUTE_METHODS
 
 JSON = "application/json"
@@ -18,6 +20,8 @@ HTML = "text/html; charset=utf-8"
 INTERNAL_ERROR = "An unexpected internal error occurred. Check the logs for more info."
 # Hop-by-hop or recomputed by the host from the body we hand it.
 HOP_BY_HOP = frozenset({"content-length", "transfer-encoding", "connection"})
+
+logger = logging.getLogger("adapter")
 
 
 def json_response(document: Any, status: int = 200, *, failed: bool = False) -> func.HttpResponse:
@@ -64,7 +68,8 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     """Status, headers and body bytes (a generator body is joined).
 
     The worker hands the host one value per header name, so repeated headers are joined with ", " (what HTTP
-    says they mean); Set-Cookie cannot be joined and goes as separate cookies.
+    says they mean); Set-Cookie cannot be joined and goes as separate cookies, each only if the platform delivers it
+    as written: a cookie it would alter or drop is not sent, and the log says why (never its value).
     """
     if not 200 <= response.status_code <= 599:
         # 1xx cannot be a final answer, and the host would refuse anything outside 100-599 after the fact.
@@ -79,7 +84,12 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
         if key in HOP_BY_HOP:
             continue
         if key == "set-cookie":
-            result.headers.add_header(name, value)
+            problem = cookies.platform_alteration(value)
+            if problem is None:
+                result.headers.add_header(name, value)
+            else:
+                cookie_name = value.partition("=")[0].strip()[:64]
+                logger.error("Set-Cookie %r not sent: %s. See docs/platform.md.", cookie_name, problem)
             continue
         names.setdefault(key, name)
         joined.setdefault(key, []).append(value)

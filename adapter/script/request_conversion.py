@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
@@ -48,6 +49,22 @@ def flask_headers(req: func.HttpRequest) -> dict[str, str]:
     return {name.title(): value for name, value in req.headers.items()}
 
 
+def remote_addr(req: func.HttpRequest) -> str:
+    """The client address as the platform saw it: the LAST entry of X-Forwarded-For, the one the Azure front end
+    appends (as `ip:port`, or `[ipv6]:port`). Earlier entries come from the client and anyone can forge them, so
+    taking the first would let a caller choose the address a script logs or rate-limits by. The port is dropped:
+    a WSGI server's REMOTE_ADDR is the address alone. Empty when there is no such header (a local run)."""
+    forwarded: str = req.headers.get("x-forwarded-for", "")
+    entry = forwarded.rpartition(",")[2].strip()
+    bracketed = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::\d+)?", entry)
+    if bracketed:
+        return bracketed.group(1)
+    host, colon, port = entry.rpartition(":")
+    if colon and host.count(".") == 3 and ":" not in host and port.isdigit():  # IPv4 with a port
+        return host
+    return entry
+
+
 def wsgi_environ(req: func.HttpRequest) -> dict[str, Any]:
     """A WSGI environ for the request, as a WSGI server would have built it from the same bytes."""
     url = urlsplit(req.url)
@@ -60,7 +77,7 @@ def wsgi_environ(req: func.HttpRequest) -> dict[str, Any]:
         "SERVER_NAME": url.hostname or "localhost",
         "SERVER_PORT": str(url.port or (443 if url.scheme == "https" else 80)),
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": req.headers.get("x-forwarded-for", "").partition(",")[0].strip(),
+        "REMOTE_ADDR": remote_addr(req),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": url.scheme or "http",
         # BytesIO shares `body` rather than copying it, and `read()` of all of it returns `body` itself.
