@@ -237,7 +237,7 @@ def test_v1_source_directory_keeps_its_name_and_amlignore_applies(
     assert values["AZUREML_ENTRY_SCRIPT"] == "source_dir/score.py"
     assert values["AZUREML_SOURCE_DIRECTORY"] == "source_dir" and values["DISTANCE"] == "euclidean"
     assert "Model: the deployment names none. Bundle each model the script loads" in out
-    assert not (app / "models").exists() or os.listdir(app / "models") == []
+    assert not (app / "models").exists()  # the sample model went, and nothing else was bundled
     assert "numpy==1.24.4" in (app / "requirements.txt").read_text()
 
 
@@ -527,4 +527,23 @@ def test_merge_keeps_the_apps_lines_and_replaces_its_own_block() -> None:
     again = conda_deps.merge(merged.text, [conda_deps.Line("scipy", "scipy", "")], "other.yml")
     assert again.text.count(conda_deps.BLOCK_MARK) == 1 and again.text.endswith(
         "(other.yml), by `python -m adapter import`; a new import replaces the lines below.\nscipy\n"
+    )
+
+
+def test_code_that_funcignore_leaves_out_of_the_package_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    source = tmp_path / "input"
+    write(
+        source / "code" / "score.py",
+        "from tests.util import f\n\ndef init():\n    pass\n\ndef run(data):\n    return f()\n",
+    )
+    write(source / "code" / "tests" / "util.py", "def f():\n    return 1\n")
+    deployment = write(source / "deployment.yml", V2_HEAD + CODE)
+    code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0 and (app / "tests" / "util.py").is_file()
+    assert (
+        "WARNING: .funcignore leaves copied code out of the published package: tests/util.py. The script cannot use "
+        "it on Azure: move it to another folder or change .funcignore." in out
     )

@@ -72,6 +72,7 @@ class Plan:
     requirements: conda_deps.Merged | None = None
     local_settings: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -158,6 +159,7 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
     _plan_code(plan, replace)
+    _plan_package(plan)
     _plan_models(plan, replace)
     _plan_requirements(plan)
     plan.local_settings = _local_settings(target, deployment.settings)
@@ -211,6 +213,22 @@ def _plan_code(plan: Plan, replace: bool) -> None:
         raise Refused(
             f"The code would overwrite different files in {target}: {_listed(differing)}; add --replace to "
             "overwrite them, or import into a fresh copy of the function app."
+        )
+
+
+def _plan_package(plan: Plan) -> None:
+    """Code that `.funcignore` leaves out of the published package (a `tests/` or `scripts/` folder of the code, say)
+    runs locally and is missing on Azure: say so now rather than after publishing."""
+    funcignore = plan.target / ".funcignore"
+    if not funcignore.is_file():
+        return
+    ignore = FuncIgnore(funcignore.read_text(encoding="utf-8"))
+    relative = [dest.relative_to(plan.target).as_posix() for _, dest in plan.copies]
+    left_out = [path for path in relative if ignore.excludes(path)]
+    if left_out:
+        plan.warnings.append(
+            f".funcignore leaves copied code out of the published package: {_listed(left_out)}. The script cannot "
+            "use it on Azure: move it to another folder or change .funcignore."
         )
 
 
@@ -396,6 +414,9 @@ def apply(plan: Plan) -> None:
     for model, replace in plan.models:
         assert model.path is not None and model.version is not None
         models.add(target, model.name, model.path, model.version, replace=replace)
+    bundle = target / models.BUNDLE
+    if plan.remove_sample_model and bundle.is_dir() and not any(bundle.iterdir()):
+        bundle.rmdir()  # then AZUREML_MODEL_DIR stays unset rather than naming an empty folder
     if plan.requirements is not None:
         _write(target / "requirements.txt", plan.requirements.text)
     _write(target / "local.settings.json", plan.local_settings)
@@ -445,7 +466,7 @@ def report(plan: Plan, out: TextIO) -> None:
     _report_requirements(plan, say)
     _report_python(plan, say)
     _report_settings(plan, say)
-    warnings = _bundle_warnings(plan)
+    warnings = plan.warnings + _bundle_warnings(plan)
     for note in deployment.notes + plan.notes:
         say(f"Note: {note}")
     for warning in warnings:
@@ -507,8 +528,10 @@ def _report_registered_environment(reference: str, say: Any) -> None:
         shown += "--workspace-name <WS>"
     else:
         shown = "az ml environment show ..."
-    say(f"requirements.txt: unchanged; the environment {reference} is registered in the workspace. See its")
-    say(f"dependencies with `{shown}` and add them to requirements.txt.")
+    say(
+        f"requirements.txt: unchanged; the environment {reference} is registered in AML, not described here. See its "
+        f"dependencies with `{shown}` and add them to requirements.txt."
+    )
 
 
 def _report_python(plan: Plan, say: Any) -> None:
