@@ -384,6 +384,10 @@ def bad_input(case: str, tmp: Path) -> tuple[list[str], str]:
         (tmp / "code" / "secret.txt").symlink_to("/etc/hostname")
         write(yml, V2_HEAD + CODE)
         return [str(yml)], "error: The code folder has symlinks to folders, to nowhere or out of it: secret.txt"
+    if case == "amlignore not text":
+        (tmp / "code" / ".amlignore").write_bytes(b"\xff\xfe notebooks/\n")
+        write(yml, V2_HEAD + CODE)
+        return [str(yml)], f"error: {tmp / 'code' / '.amlignore'} cannot be read as text"
     if case == "bad --model":
         write(yml, V2_HEAD + CODE)
         return [str(yml), "--model", "../x=model.pkl"], "error: --model ../x=model.pkl: Model name '../x' is not valid"
@@ -408,6 +412,7 @@ BAD_INPUTS = [
     "missing pip include",
     "code holds function_app.py",
     "symlink out of the code",
+    "amlignore not text",
     "bad --model",
 ]
 

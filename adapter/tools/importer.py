@@ -109,6 +109,9 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     except Refused as ex:
         print(f"error: {ex}", file=err)
         return 2
+    except (OSError, ValueError) as ex:  # an unreadable file met while planning: still nothing written
+        print(f"error: {type(ex).__name__}: {ex}; nothing was changed.", file=err)
+        return 2
     try:
         apply(plan)
     except (OSError, models.BundleError) as ex:
@@ -235,9 +238,7 @@ def _plan_package(plan: Plan) -> None:
 def _code_files(code: Path) -> list[tuple[Path, str]]:
     """The files AML would upload from the code folder, as (path, posix path relative to it); symlinks to files
     inside it are copied as files, any other symlink is refused."""
-    ignore = next(
-        (FuncIgnore(p.read_text(encoding="utf-8")) for p in map(code.joinpath, IGNORE_FILES) if p.is_file()), None
-    )
+    ignore = _ignore_rules(code)
     real_code = code.resolve()
     found: list[tuple[Path, str]] = []
     links: list[str] = []
@@ -270,6 +271,17 @@ def _code_files(code: Path) -> list[tuple[Path, str]]:
             "the files they stand for."
         )
     return found
+
+
+def _ignore_rules(code: Path) -> FuncIgnore | None:
+    """The first of .amlignore and .gitignore in the code folder, as AML applies it when uploading the code."""
+    for path in map(code.joinpath, IGNORE_FILES):
+        if path.is_file():
+            try:
+                return FuncIgnore(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as ex:
+                raise Refused(f"{path} cannot be read as text ({ex}).") from None
+    return None
 
 
 def _blocked(target: Path, dest: Path) -> str | None:
