@@ -1,4 +1,4 @@
-"""`python -m adapter`: the command line (`serve` today; swagger, check and models build on it)."""
+"""`python -m adapter`: the command line (`serve` today; swagger, check, models and import build on it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError
-from adapter.tools import check, models_cli
+from adapter.tools import check, importer, models_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     swagger.add_argument("--out", type=Path, help="file to write (default: standard output)")
     models_cli.register(commands)
     check.register(commands)
+    importer.register(commands)
     args = parser.parse_args(argv)
 
     try:
@@ -37,6 +38,8 @@ def _run(args: argparse.Namespace) -> int:
         return models_cli.main(args)
     if args.command == "check":
         return check.main(args)
+    if args.command == "import":
+        return importer.main(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from adapter.hosting.server import serve as run_server

@@ -151,11 +151,14 @@ def _scan_version(real_root: Path, name: str, version: Path) -> tuple[str | None
     return None, warning, Bundled(ModelVersion(name, int(version.name), version), names, size)
 
 
-def add(app_root: Path, name: str, source: Path, version: str | int | None = None) -> Bundled:
+def add(app_root: Path, name: str, source: Path, version: str | int | None = None, replace: bool = False) -> Bundled:
     """Copy `source` into `models/NAME/VERSION/` under its own name; the next version when none is given.
 
-    Nothing is overwritten, and the copy lands in place only when complete. Symlinks in `source` are copied as
-    the files they point to, so the bundle never links out.
+    Nothing is overwritten unless `replace`: then the copy takes the place of that version (by default the highest
+    bundled one, which is the one the script loads), and the old one is deleted only once the new one is in place.
+    The copy lands in place only when complete. Symlinks in `source` are copied as the files they point to, so the
+    bundle never links out; a `models/` or `models/NAME` that is itself a symlink is refused, as writing through it
+    would put the model wherever it points.
     """
     check_name(name)
     number = None if version is None else check_version(version)
@@ -163,26 +166,22 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
     if not (source.is_file() or source.is_dir()):
         raise BundleError(f"{source} is not a file or folder that can be copied.")
     root = app_root / BUNDLE
-    model_dir = root / name
+    model_dir = _model_folder(root, name)
     if model_dir.resolve().is_relative_to(source.resolve()):
         raise BundleError(f"{source} contains {BUNDLE}/{name}: a folder cannot be added into itself.")
-    if root.exists() and not root.is_dir():
-        raise BundleError(f"{root} is not a folder.")
-    if (model_dir.exists() or model_dir.is_symlink()) and not (
-        model_dir.is_dir() and inside(root.resolve(), model_dir)
-    ):
-        raise BundleError(f"{BUNDLE}/{name} exists but is not a folder inside {BUNDLE}/; it is left alone.")
     if number is None:
         taken = [int(v.name) for v in _children(model_dir) if VERSION_RULE.fullmatch(v.name)]
-        number = max(taken, default=0) + 1
+        number = max(taken, default=1) if replace else max(taken, default=0) + 1
     target = model_dir / str(number)
-    if target.exists() or target.is_symlink():
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise BundleError(f"{BUNDLE}/{name}/{number} is a symlink or a file, not a version folder; it is left alone.")
+    if target.exists() and not replace:
         raise BundleError(
-            f"{BUNDLE}/{name}/{number} already exists; models are never overwritten. "
-            "Give another --version, or delete that folder first."
+            f"{BUNDLE}/{name}/{number} already exists; models are never overwritten. Give another --version, add "
+            f"--replace to replace it, or remove it first (python -m adapter models remove {name} {number})."
         )
     try:
-        _copy(source, model_dir, target)
+        _copy(source, model_dir, target, replace)
     except FileExistsError:
         raise BundleError(f"{BUNDLE}/{name}/{number} appeared while copying; it is left alone.") from None
     except (OSError, shutil.Error) as ex:
@@ -190,25 +189,89 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
     return next(e for e in scan(root).versions if e.model.name == name and e.model.version == number)
 
 
-def _copy(source: Path, model_dir: Path, target: Path) -> None:
-    """Copy beside the target first, then move it in: an interrupted copy never looks like a model."""
+def remove(app_root: Path, name: str, version: str | int | None = None) -> list[ModelVersion]:
+    """Delete `models/NAME/VERSION`, or every version of NAME (and its folder) when no version is given.
+
+    What goes is first renamed to a hidden name, so an interrupted delete never leaves half a model that still looks
+    like one. Symlinks are refused, as for `add`: deleting through one would delete wherever it points.
+    """
+    check_name(name)
+    number = None if version is None else check_version(version)
+    root = app_root / BUNDLE
+    model_dir = _model_folder(root, name)
+    bundled = layout(root)
+    if not model_dir.is_dir():
+        shown = ", ".join(f"{v.name} {v.version}" for v in bundled) or "none"
+        raise BundleError(f"{BUNDLE}/{name} is not bundled; the bundled model versions are: {shown}.")
+    versions = [v for v in bundled if v.name == name]
+    if number is None:
+        _delete(model_dir, root / f".removing-{name}-{os.getpid()}")
+        return versions
+    target = model_dir / str(number)
+    if target.is_symlink():
+        raise BundleError(f"{BUNDLE}/{name}/{number} is a symlink; it is left alone.")
+    if not target.is_dir():
+        shown = ", ".join(str(v.version) for v in versions) or "none"
+        raise BundleError(f"{BUNDLE}/{name} has no version {number}; its versions are: {shown}.")
+    _delete(target, model_dir / f".removing-{number}-{os.getpid()}")
+    if not any(model_dir.iterdir()):
+        model_dir.rmdir()
+    return [v for v in versions if v.version == number]
+
+
+def _model_folder(root: Path, name: str) -> Path:
+    """`models/NAME`, once neither it nor `models/` is a symlink or a file."""
+    if root.is_symlink():
+        raise BundleError(
+            f"{root} is a symlink; models are only written into a real {BUNDLE}/ folder, never through a link. "
+            "Replace the link with a folder."
+        )
+    if root.exists() and not root.is_dir():
+        raise BundleError(f"{root} is not a folder.")
+    model_dir = root / name
+    if model_dir.is_symlink() or (model_dir.exists() and not model_dir.is_dir()):
+        raise BundleError(
+            f"{BUNDLE}/{name} exists but is not a folder inside {BUNDLE}/ (a symlink or a file); it is left alone."
+        )
+    return model_dir
+
+
+def _delete(path: Path, hidden: Path) -> None:
+    try:
+        path.rename(hidden)
+        shutil.rmtree(hidden)
+    except OSError as ex:
+        raise BundleError(f"Removing {path} failed: {ex}") from None
+
+
+def _copy(source: Path, model_dir: Path, target: Path, replace: bool = False) -> None:
+    """Copy beside the target first, then move it in: an interrupted copy never looks like a model. A replaced
+    version is moved aside and deleted only once the new one is in place (and put back if that fails)."""
     model_dir.parent.mkdir(exist_ok=True)
     model_dir.mkdir(exist_ok=True)
     staging = model_dir / f".adding-{target.name}-{os.getpid()}"
     staging.mkdir()
+    old = model_dir / f".replaced-{target.name}-{os.getpid()}"
     try:
         if source.is_dir():
             shutil.copytree(source, staging / source.name, symlinks=False)
         else:
             shutil.copy2(source, staging / source.name)
-        target.mkdir()
+        if replace and target.is_dir():
+            target.rename(old)
         try:
+            target.mkdir()
             (staging / source.name).rename(target / source.name)
         except OSError:
-            target.rmdir()
+            if old.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+                old.rename(target)
+            elif target.is_dir() and not any(target.iterdir()):
+                target.rmdir()
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def human_size(size: float) -> str:
@@ -228,6 +291,89 @@ def describe_model_dir(app_root: Path) -> str:
     if count == 1:
         return f"AZUREML_MODEL_DIR defaults to {model_dir.relative_to(app_root).as_posix()} (one model, one version)."
     return f"AZUREML_MODEL_DIR defaults to {BUNDLE}/ ({count} model versions)."
+
+
+def model_dir_change(app_root: Path, before: Path | None) -> str | None:
+    """A loud warning when the default AZUREML_MODEL_DIR is no longer `before` (what it was before an add or a
+    remove), or None. AML sets it to the version folder when one model version is deployed and to the folder of all
+    models otherwise, so adding a second version moves it under a script that opens
+    `os.path.join(AZUREML_MODEL_DIR, "model.pkl")`. Nothing is said when there was no bundle before."""
+    after = default_model_dir(app_root)
+    if before is None or after == before:
+        return None
+    root = app_root / BUNDLE
+
+    def shown(path: Path | None) -> str:
+        return "unset" if path is None else path.relative_to(app_root).as_posix() + ("/" if path == root else "")
+
+    change = f"AZUREML_MODEL_DIR changes from {shown(before)} to {shown(after)}"
+    if after == root:
+        return (
+            f"{change}: with {len(layout(root))} model versions bundled it is the folder of all models, as on AML, "
+            f"so a script that opens a file in AZUREML_MODEL_DIR no longer finds it. Remove the versions it does not "
+            f"use (python -m adapter models remove NAME [VERSION]), or load models with Model.get_model_path(NAME)."
+        )
+    return (
+        f"{change}: one model version is left, so it is that version's folder, as on AML; a script that looked "
+        f"for NAME/VERSION under AZUREML_MODEL_DIR no longer finds it."
+    )
+
+
+#: The sample the function app ships with: an iris classifier, to be replaced by the user's script and model.
+SAMPLE_SCRIPT = "score.py"
+SAMPLE_MODEL = "iris-classifier"
+SAMPLE_MODEL_FILE = "iris_model.npz"
+#: The sample score.py says both near its top (its docstring, its model file name); the tests keep it so.
+SAMPLE_SCRIPT_MARKS = ("Sample Azure ML entry script", SAMPLE_MODEL_FILE)
+
+
+def is_sample_script(path: Path) -> bool:
+    """Whether `path` is the bundled sample score.py (possibly edited), by what its opening says."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return all(mark in head for mark in SAMPLE_SCRIPT_MARKS)
+
+
+def sample_model(app_root: Path) -> Path | None:
+    """`models/iris-classifier` when it is the sample's model (a version holding `iris_model.npz`), else None."""
+    folder = app_root / BUNDLE / SAMPLE_MODEL
+    if folder.is_symlink() or not folder.is_dir():
+        return None
+    held = any((version / SAMPLE_MODEL_FILE).is_file() for version in _children(folder))
+    return folder if held else None
+
+
+def sample_left_beside(app_root: Path, entry_script: Path) -> list[str]:
+    """Loud warnings when the sample's score.py or model is still shipped beside the user's entry script or model:
+    both would be published, and the sample model makes AZUREML_MODEL_DIR the folder of all models."""
+    warnings = []
+    sample_script = app_root / SAMPLE_SCRIPT
+    serving_sample = is_sample_script(entry_script)
+    if not serving_sample and sample_script.resolve() != entry_script.resolve() and is_sample_script(sample_script):
+        warnings.append(
+            f"{SAMPLE_SCRIPT} is still the bundled sample (the iris classifier), beside your entry script "
+            f"{_shown(entry_script, app_root)}: it would be published too. Delete it."
+        )
+    model = sample_model(app_root)
+    others = [v for v in layout(app_root / BUNDLE) if v.name != SAMPLE_MODEL]
+    if model is not None and (others or not serving_sample):
+        why = (
+            f", and with it AZUREML_MODEL_DIR is {BUNDLE}/ instead of your model's folder"
+            if others and default_model_dir(app_root) == app_root / BUNDLE
+            else ""
+        )
+        warnings.append(
+            f"{BUNDLE}/{SAMPLE_MODEL}, the sample's model, is still bundled beside yours: it would be published"
+            f"{why}. Remove it: python -m adapter models remove {SAMPLE_MODEL}"
+        )
+    return warnings
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _children(folder: Path) -> Iterator[Path]:

@@ -243,3 +243,126 @@ def test_add_refuses_a_folder_holding_its_own_destination(tmp_path: Path) -> Non
     assert os.listdir(tmp_path / "models" / "m") == ["1"]
     copied = models.add(tmp_path, "other", tmp_path / "models" / "m")  # another model's folder is fine
     assert copied.contents == ("m",)
+
+
+def test_add_refuses_to_write_through_a_models_folder_that_is_a_symlink(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (app / "models").symlink_to(outside)
+    with pytest.raises(BundleError, match="models is a symlink; models are only written into a real models/ folder"):
+        models.add(app, "m", pickled(tmp_path / "src", "m.pkl", 1))
+    assert os.listdir(outside) == []
+    done = cli(app, "add", "m", str(tmp_path / "src" / "m.pkl"))
+    assert done.returncode == 1 and "is a symlink" in done.stderr and os.listdir(outside) == []
+
+
+def test_add_refuses_a_model_folder_that_is_a_symlink_even_inside_the_bundle(tmp_path: Path) -> None:
+    pickled(tmp_path / "models" / "real" / "1", "m.pkl", 1)
+    (tmp_path / "models" / "alias").symlink_to(tmp_path / "models" / "real")
+    with pytest.raises(BundleError, match="models/alias exists but is not a folder inside models/"):
+        models.add(tmp_path, "alias", pickled(tmp_path / "src", "m.pkl", 2))
+    assert os.listdir(tmp_path / "models" / "real") == ["1"]
+
+
+def test_replace_swaps_the_highest_version_by_default_and_a_given_one(tmp_path: Path) -> None:
+    models.add(tmp_path, "m", pickled(tmp_path / "v1", "m.pkl", 1))
+    models.add(tmp_path, "m", pickled(tmp_path / "v2", "m.pkl", 2))
+    replaced = models.add(tmp_path, "m", pickled(tmp_path / "new", "model.pkl", "new"), replace=True)
+    assert (replaced.model.version, replaced.contents) == (2, ("model.pkl",))  # the old m.pkl is gone
+    models.add(tmp_path, "m", pickled(tmp_path / "one", "m.pkl", "one"), version=1, replace=True)
+    assert pickle.loads((tmp_path / "models" / "m" / "1" / "m.pkl").read_bytes()) == "one"
+    assert sorted(os.listdir(tmp_path / "models" / "m")) == ["1", "2"]  # nothing left aside or staged
+    first = models.add(tmp_path, "fresh", pickled(tmp_path / "f", "f.pkl", 1), replace=True)
+    assert first.model.version == 1  # nothing to replace: an ordinary add
+
+
+def test_remove_a_version_or_a_whole_model_and_name_what_is_bundled(tmp_path: Path) -> None:
+    for version in ("1", "2"):
+        pickled(tmp_path / "models" / "m" / version, "m.pkl", version)
+    pickled(tmp_path / "models" / "other" / "1", "o.pkl", 1)
+    with pytest.raises(BundleError, match=r"models/m has no version 3; its versions are: 1, 2\."):
+        models.remove(tmp_path, "m", 3)
+    assert [v.version for v in models.remove(tmp_path, "m", "1")] == [1]
+    assert os.listdir(tmp_path / "models" / "m") == ["2"]
+    assert [v.version for v in models.remove(tmp_path, "m")] == [2]
+    assert os.listdir(tmp_path / "models") == ["other"]
+    with pytest.raises(BundleError, match=r"models/m is not bundled; the bundled model versions are: other 1\."):
+        models.remove(tmp_path, "m")
+    with pytest.raises(BundleError, match="is not valid: like AML's"):
+        models.remove(tmp_path, "..")
+
+
+def test_remove_never_deletes_through_a_symlink(tmp_path: Path) -> None:
+    outside = pickled(tmp_path / "outside" / "1", "x.pkl", 1).parent.parent
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "linked").symlink_to(outside)
+    with pytest.raises(BundleError, match="models/linked exists but is not a folder inside models/"):
+        models.remove(tmp_path, "linked")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "models").symlink_to(tmp_path / "models")
+    with pytest.raises(BundleError, match="is a symlink"):
+        models.remove(app, "linked")
+    assert os.listdir(outside / "1") == ["x.pkl"]
+
+
+def test_cli_warns_loudly_when_an_add_or_remove_moves_the_model_dir(tmp_path: Path) -> None:
+    source = pickled(tmp_path / "src", "model.pkl", 1)
+    assert cli(tmp_path, "add", "a", str(source)).stderr == ""  # the first model: nothing moved
+    second = cli(tmp_path, "add", "b", str(source))
+    assert second.returncode == 0
+    assert second.stderr.startswith(
+        "WARNING: AZUREML_MODEL_DIR changes from models/a/1 to models/: with 2 model versions bundled it is the "
+        "folder of all models, as on AML, so a script that opens a file in AZUREML_MODEL_DIR no longer finds it."
+    )
+    removed = cli(tmp_path, "remove", "b")
+    assert removed.returncode == 0 and removed.stdout.startswith("Removed models/b (versions 1).")
+    assert removed.stderr.startswith("WARNING: AZUREML_MODEL_DIR changes from models/ to models/a/1")
+    replaced = cli(tmp_path, "add", "a", str(source), "--replace")
+    assert replaced.returncode == 0 and replaced.stderr == ""
+    assert replaced.stdout.startswith("Replaced models/a/1/model.pkl")
+    missing = cli(tmp_path, "remove", "a", "7")
+    assert missing.returncode == 1 and missing.stderr == "error: models/a has no version 7; its versions are: 1.\n"
+
+
+def sample_copy(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    shutil.copy(ROOT / "score.py", app / "score.py")
+    shutil.copytree(ROOT / "models", app / "models")
+    return app
+
+
+def test_the_bundled_sample_is_recognised() -> None:
+    # What the warnings below rely on: if the sample's opening changes, SAMPLE_SCRIPT_MARKS must follow.
+    assert models.is_sample_script(ROOT / "score.py")
+    assert models.sample_model(ROOT) == ROOT / "models" / "iris-classifier"
+    assert models.sample_left_beside(ROOT, ROOT / "score.py") == []
+
+
+def test_the_sample_left_beside_the_users_script_and_model_is_warned_about(tmp_path: Path) -> None:
+    app = sample_copy(tmp_path)
+    (app / "predict.py").write_text("def init(): pass\ndef run(data): return data\n")
+    added = cli(app, "add", "mine", str(pickled(tmp_path / "src", "mine.pkl", 1)))
+    assert added.returncode == 0
+    warnings = [line for line in added.stderr.splitlines() if line.startswith("WARNING:")]
+    assert warnings[0].startswith("WARNING: AZUREML_MODEL_DIR changes from models/iris-classifier/1 to models/")
+    # The user's score.py replaced the sample's, but the sample's model is still there.
+    (app / "score.py").write_text("def init(): pass\ndef run(data): return data\n")
+    assert models.sample_left_beside(app, app / "score.py") == [
+        "models/iris-classifier, the sample's model, is still bundled beside yours: it would be published, and with "
+        "it AZUREML_MODEL_DIR is models/ instead of your model's folder. Remove it: python -m adapter models remove "
+        "iris-classifier"
+    ]
+    shutil.copy(ROOT / "score.py", app / "score.py")
+    beside = models.sample_left_beside(app, app / "predict.py")
+    assert beside[0] == (
+        "score.py is still the bundled sample (the iris classifier), beside your entry script predict.py: it would "
+        "be published too. Delete it."
+    )
+    removed = cli(app, "remove", "iris-classifier")
+    assert removed.returncode == 0 and "AZUREML_MODEL_DIR changes from models/ to models/mine/1" in removed.stderr
+    (app / "score.py").unlink()
+    assert models.sample_left_beside(app, app / "predict.py") == []

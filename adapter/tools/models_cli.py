@@ -1,12 +1,15 @@
-"""`python -m adapter models add|list`: put models into the bundle without hand-made mistakes, and see what it holds.
+"""`python -m adapter models add|remove|list`: put models into the bundle (or take them out) without hand-made
+mistakes, and see what it holds.
 
 The bundle is `models/` beside the entry script (AML_APP_ROOT, else the function app root; `local.settings.json`
-applies, as for `serve`).
+applies, as for `serve`). An add or a remove that moves the default AZUREML_MODEL_DIR (one model version: its
+folder; more: `models/`), or that leaves the sample's score.py or model beside the user's, is warned about loudly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -16,12 +19,20 @@ from adapter.paths import FUNCTION_APP_ROOT
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("models", help="add models to the bundle (models/NAME/VERSION/) or list them")
-    sub = parser.add_subparsers(dest="models_command", required=True, metavar="{add,list}")
+    parser = commands.add_parser("models", help="add models to the bundle (models/NAME/VERSION/), remove or list them")
+    sub = parser.add_subparsers(dest="models_command", required=True, metavar="{add,remove,list}")
     add = sub.add_parser("add", help="copy a model file or folder in, as models/NAME/VERSION/<its own name>")
     add.add_argument("name", help="the model's name, as registered in AML (what Model.get_model_path asks for)")
     add.add_argument("path", help="the model file or folder to copy")
     add.add_argument("--version", help="its version number (default: one more than the highest bundled)")
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace that version if it is bundled (default version: the highest bundled, the one scripts load)",
+    )
+    remove = sub.add_parser("remove", help="delete a model version, or all versions of a model, from the bundle")
+    remove.add_argument("name", help="the model's name")
+    remove.add_argument("version", nargs="?", help="the version to delete (default: every version)")
     sub.add_parser("list", help="show the bundled models with their versions and sizes")
 
 
@@ -32,20 +43,51 @@ def main(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.s
         print(f"error: AML_APP_ROOT must name an existing folder; {str(root)!r} is not one.", file=err)
         return 2
     if args.models_command == "add":
-        return _add(root, args.name, Path(args.path), args.version, out, err)
+        return _add(root, args.name, Path(args.path), args.version, args.replace, out, err)
+    if args.models_command == "remove":
+        return _remove(root, args.name, args.version, out, err)
     return _list(root, out, err)
 
 
-def _add(root: Path, name: str, path: Path, version: str | None, out: TextIO, err: TextIO) -> int:
+def _add(root: Path, name: str, path: Path, version: str | None, replace: bool, out: TextIO, err: TextIO) -> int:
+    before = models.default_model_dir(root)
+    bundled = {v.version for v in models.layout(root / models.BUNDLE) if v.name == name}
     try:
-        added = models.add(root, name, path, version)
+        added = models.add(root, name, path, version, replace=replace)
     except models.BundleError as ex:
         print(f"error: {ex}", file=err)
         return 1
     where = added.model.path.relative_to(root) / added.contents[0]
-    print(f"Added {where} ({models.human_size(added.size)}).", file=out)
+    verb = "Replaced" if added.model.version in bundled else "Added"
+    print(f"{verb} {where} ({models.human_size(added.size)}).", file=out)
     print(models.describe_model_dir(root), file=out)
+    _warn(root, before, err)
     return 0
+
+
+def _remove(root: Path, name: str, version: str | None, out: TextIO, err: TextIO) -> int:
+    before = models.default_model_dir(root)
+    try:
+        removed = models.remove(root, name, version)
+    except models.BundleError as ex:
+        print(f"error: {ex}", file=err)
+        return 1
+    shown = ", ".join(str(v.version) for v in removed)
+    what = f"{models.BUNDLE}/{name}" + (f"/{version}" if version else f" (versions {shown or 'none'})")
+    print(f"Removed {what}.", file=out)
+    print(models.describe_model_dir(root), file=out)
+    _warn(root, before, err)
+    return 0
+
+
+def _warn(root: Path, before: Path | None, err: TextIO) -> None:
+    """The loud part: what the add or remove changed under the script's feet, and sample files left behind."""
+    warnings = [] if os.environ.get("AZUREML_MODEL_DIR") else [models.model_dir_change(root, before)]
+    entry_script = root / (os.environ.get("AZUREML_ENTRY_SCRIPT") or models.SAMPLE_SCRIPT)
+    warnings += models.sample_left_beside(root, entry_script)
+    for warning in warnings:
+        if warning:
+            print(f"WARNING: {warning}", file=err)
 
 
 def _list(root: Path, out: TextIO, err: TextIO) -> int:
