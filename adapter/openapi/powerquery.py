@@ -475,7 +475,7 @@ let
                     Answer = Post(Json.FromValue(Payload), 0)
                 in
                     if Answer[Status] >= 200 and Answer[Status] < 300
-                    then ResultsOf(Json.Document(Answer[Body]), Rows, First, Last)
+                    then ResultsOf(try Json.Document(Answer[Body]) otherwise null, Rows, First, Last)
                     else Failed(Answer[Status], Answer[Body], First, Last),
             AllResults = List.Buffer(List.Combine(List.Transform(List.Positions(Batches), Score))),
             Taken = Table.ColumnNames(Source),
