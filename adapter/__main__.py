@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     swagger = commands.add_parser("swagger", help="write the /swagger.json document without serving (no init())")
     swagger.add_argument("--version", default="2", help="document version: 2 (default), 2.0, 3, 3.0 or 3.1")
     swagger.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    powerquery = commands.add_parser("powerquery", help="write a Power Query (M) function that scores a Power BI table")
+    powerquery.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    powerquery.add_argument("--url", help="the scoring URL to write in (default: the function takes a Url parameter)")
+    powerquery.add_argument("--table", help="the table in Inputs to send when there are several (default: the first)")
     models_cli.register(commands)
     check.register(commands)
     importer.register(commands)
@@ -40,6 +44,10 @@ def _run(args: argparse.Namespace) -> int:
         return check.main(args)
     if args.command == "import":
         return importer.main(args)
+    if args.command == "powerquery":  # before logging is set up: the M text or a one-line error, nothing else
+        from adapter.tools import powerquery_cli
+
+        return powerquery_cli.write(args.out, args.url, args.table)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from adapter.hosting.server import serve as run_server

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -30,6 +32,8 @@ from adapter.http.responses import (
     from_run_output,
     json_response,
 )
+from adapter.openapi import powerquery
+from adapter.openapi.powerquery import PowerQueryError
 from adapter.openapi.swagger import DEFAULT_VERSION, Documents, SwaggerNotFound, UserSwaggerError
 from adapter.script import request_conversion as rc
 from adapter.script.user_script import ScriptFailed, UserScript
@@ -48,15 +52,25 @@ CHUNKED = (
     "Send the request with a Content-Length header."
 )
 EXEC_MS_HEADER = "x-ms-run-fn-exec-ms"
+TEXT = "text/plain; charset=utf-8"
 
 
-@dataclass(frozen=True)
 class Script:
     """The script's half of a deployment, present when its settings are valid."""
 
-    settings: Settings
-    user_script: UserScript
-    documents: Documents
+    def __init__(self, settings: Settings, user_script: UserScript, documents: Documents) -> None:
+        self.settings = settings
+        self.user_script = user_script
+        self.documents = documents
+        self._plan: powerquery.Plan | None = None
+        self._plan_lock = threading.Lock()
+
+    def powerquery_plan(self) -> powerquery.Plan:
+        """What the Power Query function does, worked out once (only the URL differs between requests)."""
+        with self._plan_lock:
+            if self._plan is None:
+                self._plan = powerquery.plan(self.settings, self.user_script.imported())
+            return self._plan
 
 
 class Deployment:
@@ -69,6 +83,7 @@ class Deployment:
         self.score = pipeline.build(self._score, methods=SCORE_METHODS, cors=cors, keys=http.scoring_keys)
         self.health = pipeline.build(self._health, methods=GET_ROUTE_METHODS, cors=cors)
         self.swagger = pipeline.build(self._swagger, methods=GET_ROUTE_METHODS, cors=cors)
+        self.powerquery = pipeline.build(self._powerquery, methods=GET_ROUTE_METHODS, cors=cors)
         self.not_found = pipeline.build(self._not_found, request_ids=False)
 
     @classmethod
@@ -153,6 +168,24 @@ class Deployment:
             if ex.status != 503:
                 raise
             raise HttpError(503, SCRIPT_NOT_READY, retry_after=ex.retry_after) from None
+
+    def _powerquery(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
+        """`/powerquery.pq`: the Power Query function for this script, with this app's scoring URL written in.
+        Anonymous like `/swagger.json`, and like it built from the imported script without `init()`."""
+        if req.method == "OPTIONS":
+            return automatic_options()
+        script = self._script(detailed=False)
+        try:
+            plan = script.powerquery_plan()
+        except PowerQueryError as ex:
+            raise HttpError(404, f"There is no Power Query function for this script: {ex}") from None
+        except HttpError as ex:
+            if ex.status != 503:
+                raise
+            raise HttpError(503, SCRIPT_NOT_READY, retry_after=ex.retry_after) from None
+        url = urlsplit(req.url)
+        scoring_url = f"{url.scheme}://{url.netloc}{url.path.rpartition('/')[0]}/score"
+        return func.HttpResponse(powerquery.render(replace(plan, url=scoring_url)), headers={"Content-Type": TEXT})
 
     def _not_found(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         return error_response(404, NOT_FOUND)

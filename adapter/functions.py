@@ -1,9 +1,10 @@
 """The Azure Functions front door: the functions `function_app.py` registers, holding the process's deployment.
 
-`create_app()` registers the AML routes on a `func.FunctionApp`: `/score`, `/` (health), `/swagger.json`, a
-catch-all 404 in azmlinfsrv's words, and a warm-up trigger. Importing this module and creating the app is cheap (the
-worker does it while indexing): the deployment, and with it the entry script, inference-schema and numpy, is built
-on first use, once per process, unless SCORING_PRELOAD asks for it to start right away in the background.
+`create_app()` registers the AML routes on a `func.FunctionApp`: `/score`, `/` (health), `/swagger.json`, the
+Power Query function for Power BI (`/powerquery.pq`), a catch-all 404 in azmlinfsrv's words, and a warm-up trigger.
+Importing this module and creating the app is cheap (the worker does it while indexing): the deployment, and with it
+the entry script, inference-schema and numpy, is built on first use, once per process, unless SCORING_PRELOAD asks
+for it to start right away in the background.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ def create_app(functions: Functions | None = None) -> func.FunctionApp:
     @app.route(route="swagger.json", methods=ALL_METHODS)
     def swagger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
         return functions.deployment.swagger(req, context)
+
+    @app.route(route="powerquery.pq", methods=ALL_METHODS)
+    def powerquery(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+        return functions.deployment.powerquery(req, context)
 
     @app.route(route="{*path}", methods=ALL_METHODS)
     def not_found(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:

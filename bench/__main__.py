@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inprocess as inprocess_impl
+from . import powerbi as powerbi_impl
 from . import report, servers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,24 @@ def inprocess(calls: int, repeats: int) -> dict[str, dict[str, list[float]]]:
                     stderr=subprocess.DEVNULL,
                 )
                 results[script][impl] = json.loads(out.read_text())
+    return results
+
+
+def powerbi(rows: int, calls: int, repeats: int) -> dict[str, dict[str, list[float]]]:
+    """A Power BI-shaped request of `rows` rows: CPU seconds per call and peak bytes, each server in a fresh
+    interpreter with its floor."""
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        for impl in ("adapter", "azmlinfsrv"):
+            subprocess.run(
+                [sys.executable, "-m", "bench.powerbi", impl, str(rows), str(calls), str(repeats), str(out)],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            results[impl] = json.loads(out.read_text())
     return results
 
 
@@ -94,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {
         "inprocess": inprocess(calls=20 if args.smoke else 2000, repeats=2 if args.smoke else repeats),
+        "powerbi": powerbi(powerbi_impl.ROWS, calls=2 if args.smoke else 15, repeats=repeats),
+        "powerbi_rows": powerbi_impl.ROWS,
         "import": import_cost(repeats),
         "cold_start": cold_starts(repeats),
         "http": http_load(1 if args.smoke else 5, repeats, (8,) if args.smoke else (1, 8, 32)),

@@ -271,6 +271,7 @@ def test_function_app_registers_the_routes_and_the_warm_up() -> None:
     assert json.loads(out.stdout) == [
         ["health", "httpTrigger"],
         ["not_found", "httpTrigger"],
+        ["powerquery", "httpTrigger"],
         ["score", "httpTrigger"],
         ["swagger", "httpTrigger"],
         ["warmup", "warmupTrigger"],

@@ -117,6 +117,7 @@ def test_worker_indexing_reports_the_routes_and_the_warm_up(drills: FunctionsHos
         "health": ("/", "ANONYMOUS", all_methods),
         "swagger": ("swagger.json", "ANONYMOUS", all_methods),
         "not_found": ("{*path}", "ANONYMOUS", all_methods),
+        "powerquery": ("powerquery.pq", "ANONYMOUS", all_methods),
         "warmup": ("warmup", "", []),
     }
     assert drills.init_response.result.status == drills.protos.StatusResult.Success
