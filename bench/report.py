@@ -61,8 +61,8 @@ def machine() -> dict[str, str]:
 
 
 def _powerbi_rows(runs: dict[str, dict[str, list[float]]], n_rows: int, summary: dict[str, Any]) -> list[str]:
-    """(f): what each server adds above the floor (json.loads + the decorated run()) for one Power BI-shaped request,
-    and the peak memory a call allocates."""
+    """(f): what each server adds above the floor (json.loads + the decorated run() + json.dumps of its answer) for
+    one Power BI-shaped request, and the peak memory a call allocates."""
     ours, theirs = runs["adapter"], runs["azmlinfsrv"]
     floor = _median(ours["floor"] + theirs["floor"])
     encode = _median(ours["encode"] + theirs["encode"])
@@ -79,8 +79,8 @@ def _powerbi_rows(runs: dict[str, dict[str, list[float]]], n_rows: int, summary:
         f"### (f) Power BI-shaped request: {n_rows:,} rows in Inputs (PandasParameterType) with GlobalParameters, "
         "in-process (CPU ms per call; median (min–max) over repeats)",
         "",
-        "| floor: json.loads + decorated run() | adapter above floor | azmlinfsrv above floor | ratio | target ≤ 0.5 "
-        "| of which the answer's json.dumps (both) | peak allocated MB: floor / adapter / azmlinfsrv "
+        "| floor: json.loads + decorated run() + json.dumps | adapter above floor | azmlinfsrv above floor | ratio "
+        "| target ≤ 0.5 | of the floor, the answer's json.dumps | peak allocated MB: floor / adapter / azmlinfsrv "
         "| target: adapter ≤ azmlinfsrv |",
         "|---|---|---|---|---|---|---|---|",
         f"| {floor * 1e3:.1f} | {_spread(ours_above, 1e3, '.2f')} | {_spread(theirs_above, 1e3, '.2f')} "
