@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,84 +15,47 @@ from pathlib import Path
 import psutil
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import harness
+
+ROOT = harness.ROOT
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 SAMPLE_BODY = (
     b'{"Inputs": {"data": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]},'
     b' "GlobalParameters": {"method": "predict"}}'
 )
-CONFIG_PREFIXES = ("AML_", "AZUREML_", "SCORING_", "SERVICE_")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _command(server: str, app_root: Path, script: str, port: int) -> tuple[list[str], dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
+def start(server: str, app_root: Path, script: str) -> harness.ServerProcess:
+    """`server` ("adapter" or "azmlinfsrv") serving `script` of `app_root`, configured by nothing else."""
+    env = harness.environ_without()
     env.update(AML_APP_ROOT=str(app_root), AZUREML_ENTRY_SCRIPT=script)
     if app_root == ROOT:  # the bundled sample: azmlinfsrv needs the model folder spelled out
         env["AZUREML_MODEL_DIR"] = str(ROOT / "models" / "iris-classifier" / "1")
     if server == "adapter":
-        return [sys.executable, "-m", "adapter", "serve", "--port", str(port)], env
-    exe = shutil.which("azmlinfsrv") or str(Path(sys.executable).parent / "azmlinfsrv")
-    return [exe, "--entry_script", script, "--port", str(port)], env
+        return harness.adapter_serve(env)
+    return harness.azmlinfsrv(script, env, app_root=app_root)
 
 
 @contextmanager
 def running(server: str, app_root: Path, script: str) -> Iterator[tuple[str, psutil.Process]]:
     """The server, ready, with its base URL and the process that handles requests (gunicorn's worker)."""
-    port = _free_port()
-    command, env = _command(server, app_root, script, port)
-    cwd = ROOT if server == "adapter" else app_root  # azmlinfsrv resolves the entry script from its cwd
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(base, proc)
-        process = psutil.Process(proc.pid)
-        children = process.children()
-        yield base, (children[0] if server == "azmlinfsrv" and children else process)
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _wait(base: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            requests.get(base + "/", timeout=1)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # a gunicorn worker still booting holds the request
-            time.sleep(0.02)
-    raise RuntimeError("server did not start")
+    with start(server, app_root, script) as process:
+        process.wait_ready(interval_s=0.02)
+        main = psutil.Process(process.proc.pid)
+        children = main.children()
+        yield process.base, (children[0] if server == "azmlinfsrv" and children else main)
 
 
 def cold_start(server: str) -> float:
     """Seconds from process start to the first successful /score answer, on the bundled sample."""
-    port = _free_port()
-    command, env = _command(server, ROOT, "score.py", port)
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with start(server, ROOT, "score.py") as process:
         while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{server} exited with {proc.returncode}")
+            if process.proc.poll() is not None:
+                raise RuntimeError(f"{server} exited with {process.proc.returncode}")
             try:
                 reply = requests.post(
-                    f"http://127.0.0.1:{port}/score",
+                    process.base + "/score",
                     data=SAMPLE_BODY,
                     headers={"Content-Type": "application/json"},
                     timeout=30,
@@ -105,8 +65,6 @@ def cold_start(server: str) -> float:
             except requests.ConnectionError:
                 pass
             time.sleep(0.005)
-    finally:
-        _stop(proc)
 
 
 _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)

@@ -1,16 +1,87 @@
-"""Shared fixtures: the targets of `targets.py`, started once per score script and stopped after."""
+"""Shared fixtures (the targets of `targets.py`, started once per score script and stopped after) and the test layers.
+
+Layers, as markers set here so that tests added later are marked without anyone remembering to:
+- `oracle`: compares with azmlinfsrv, i.e. uses the `trios` fixture or starts `Reference` (a test module that imports
+  `Reference` is marked whole). A test that starts azmlinfsrv without the marker fails, saying so.
+- `slow`: multi-second tests: property tests (hypothesis runs hundreds of examples), the modules and tests listed in
+  SLOW below, plus any test marked by hand.
+`python -m pytest -m "not oracle and not slow"` is the fast subset; plain `python -m pytest` still runs everything.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+TESTS = Path(__file__).resolve().parent
+# tests/ for `targets`; the repository root for `adapter` and `bench` however pytest was started.
+sys.path[:0] = [str(TESTS), str(TESTS.parent)]
 
+import targets  # noqa: E402
 from targets import InProcess, Reference, Serve  # noqa: E402
+
+#: Fixtures that start azmlinfsrv.
+ORACLE_FIXTURES = frozenset({"trios"})
+#: Multi-second tests, by module file name (the whole module) or by `module::test name` (every parametrisation).
+#: Measured with `--durations`; the fast subset must stay well under 30 s on a small shared machine.
+SLOW = frozenset(
+    {
+        "test_browser.py",  # starts Chrome
+        "test_fuzz.py",  # schemathesis: hundreds of generated requests against `serve`
+        "test_sample.py::test_training_script_reproduces_the_bundled_model",  # trains scikit-learn models
+        "test_drills.py::test_500_mixed_requests_at_concurrency_32_each_get_their_own_answer",  # a load drill
+        # Waits out several scoring timeouts on purpose.
+        "test_lifecycle.py::test_a_call_stuck_past_its_timeout_does_not_queue_later_calls_forever",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    modules: dict[str, object] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if ORACLE_FIXTURES & set(getattr(item, "fixturenames", ())) or (
+            module is not None and getattr(module, "Reference", None) is Reference
+        ):
+            item.add_marker(pytest.mark.oracle)
+        file_name = item.path.name
+        modules[file_name] = module
+        test_key = f"{file_name}::{getattr(item, 'originalname', item.name)}"
+        if {file_name, test_key} & SLOW or getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
+    # A renamed test would silently leave the slow layer and slow down the fast one.
+    for entry in SLOW:
+        file_name, _, test_name = entry.partition("::")
+        if test_name and file_name in modules and not hasattr(modules[file_name], test_name):
+            raise pytest.UsageError(f"tests/conftest.py: SLOW names {entry}, which does not exist")
+
+
+_running: list[pytest.Item] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.pop()
+
+
+def _check_marked(kind: type[targets.HttpTarget]) -> None:
+    """azmlinfsrv only in tests marked `oracle`: the fast subset must not depend on it (nor wait for it)."""
+    if kind is Reference and _running and _running[-1].get_closest_marker("oracle") is None:
+        pytest.fail(
+            f"{_running[-1].nodeid} starts azmlinfsrv: mark it `oracle` "
+            "(use the `trios` fixture, import `Reference` in its module, or add @pytest.mark.oracle)",
+            pytrace=False,
+        )
+
+
+targets.START_CHECKS.append(_check_marked)
 
 
 class Trio:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,6 +15,7 @@ import azure.functions as func
 import requests
 
 from adapter.hosting.routing import RouteTable
+from bench import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
@@ -56,10 +54,15 @@ def script_env(script: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+free_port = harness.free_port
+#: Called with the class of each subprocess target as it starts: tests/conftest.py adds a check that the running
+#: test carries the marker that target needs, so a test starting azmlinfsrv cannot slip into the fast subset.
+START_CHECKS: list[Callable[[type[HttpTarget]], None]] = []
+
+
+def started(kind: type[HttpTarget]) -> None:
+    for check in START_CHECKS:
+        check(kind)
 
 
 class HttpTarget:
@@ -78,48 +81,26 @@ class HttpTarget:
 
 
 class _Process(HttpTarget):
-    proc: subprocess.Popen[bytes]
-    log: Path
+    """A server in a subprocess (`bench/harness.py`), started ready: a failed start raises with its output."""
 
-    def wait_ready(self, health_path: str = "/", deadline_s: float = 60) -> None:
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{type(self).__name__} exited early:\n{self.log.read_text()}")
-            try:
-                if requests.get(self.base + health_path, timeout=1).status_code == 200:
-                    return
-            except (requests.ConnectionError, requests.Timeout):  # a gunicorn worker still booting holds the request
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{type(self).__name__} did not start:\n{self.log.read_text()}")
+    def __init__(self, server: harness.ServerProcess, log: Path, health_path: str = "/") -> None:
+        self.server = server
+        self.base = server.base
+        self.proc = server.proc
+        self.log = log
+        server.wait_ready(health_path)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.server.stop()
 
 
 class Reference(_Process):
     """azmlinfsrv 1.5.1 (gunicorn, one worker) serving the script."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        self.log = log
-        exe = shutil.which("azmlinfsrv") or str(Path(sys.executable).parent / "azmlinfsrv")
-        full_env = {**os.environ, **env}
-        self.proc = subprocess.Popen(
-            [exe, "--entry_script", env["AZUREML_ENTRY_SCRIPT"], "--port", str(port)],
-            cwd=env["AML_APP_ROOT"],
-            env=full_env,
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready()
+        started(Reference)
+        script, app_root = env["AZUREML_ENTRY_SCRIPT"], Path(env["AML_APP_ROOT"])
+        super().__init__(harness.azmlinfsrv(script, {**os.environ, **env}, app_root=app_root, log=log), log)
 
 
 class Serve(_Process):
@@ -130,18 +111,9 @@ class Serve(_Process):
     ) -> None:
         """`clean`: start from an environment without any adapter configuration, so only `env` and the app's
         local.settings.json configure it."""
-        self.log = log
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        base_env = {k: v for k, v in os.environ.items() if not (clean and k.startswith(CONFIG_PREFIXES))}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapter", "serve", "--port", str(port)],
-            cwd=app_root,
-            env={**base_env, **env},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready(health_path)
+        started(Serve)
+        base_env = harness.environ_without(CONFIG_PREFIXES) if clean else dict(os.environ)
+        super().__init__(harness.adapter_serve({**base_env, **env}, app_root=app_root, log=log), log, health_path)
 
 
 def app_routes(app: object) -> RouteTable:

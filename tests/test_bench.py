@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from targets import ROOT
 
+# Runs the benchmark's servers and wrk: several seconds, and azmlinfsrv does not make it a comparison test.
+pytestmark = pytest.mark.slow
+
 
 def test_smoke_run_produces_every_measurement(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
