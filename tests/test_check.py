@@ -502,3 +502,23 @@ def test_app_settings_map_app_folders_to_azure_and_skip_defaults(tmp_path: Path)
         "SERVICE_NAME=iris"
     )
     assert check_package.app_settings(tmp_path, [], {"PATH": "/usr/bin"}).status is Status.OK
+
+
+def test_the_answer_shape_is_compared_as_a_client_reads_it() -> None:
+    from adapter.openapi.answer_shape import contradictions
+
+    declared = {
+        "type": "object",
+        "required": ["Results"],
+        "properties": {"Results": {"type": "array", "items": {"type": "integer"}}},
+    }
+    # Integers and floats pass for each other, null passes (a missing score), extra properties are allowed.
+    assert contradictions(declared, {"Results": [1, 2.5, None], "model": "v2"}) == []
+    assert contradictions(declared, {"Results": [1, "two"]}) == [
+        'Results[1] is a string ("two") where @output_schema declares a number'
+    ]
+    assert contradictions(declared, {"results": [1]}) == [
+        "the answer has no 'Results' (it has 'results'), which @output_schema declares"
+    ]
+    # Without @output_schema inference-schema reports a bare object: nothing is declared, anything goes.
+    assert contradictions({"type": "object"}, "any string") == []
