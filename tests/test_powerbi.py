@@ -99,11 +99,6 @@ def test_scripts_that_miss_the_shape_say_why(script: str, expected: list[str]) -
             "'Inputs' is described as an array; Power BI needs an object of named tables or values",
         ),
         (
-            '@input_schema("GlobalParameters", S(0.5))\n@input_schema("Inputs", S({"data": [1.0]}))\n'
-            '@output_schema(S({"Results": [1.0]}))\ndef run(Inputs, GlobalParameters):\n    return {}\n',
-            "'GlobalParameters' is described as a number; Power BI needs an object of named settings",
-        ),
-        (
             '@input_schema("limit", S(3))\n@input_schema("Inputs", S({"data": [1.0]}))\n'
             '@output_schema(S({"Results": [1.0]}))\ndef run(Inputs, limit):\n    return {}\n',
             "Power BI sends only 'Inputs' and 'GlobalParameters', but run() also takes 'limit'.",
@@ -127,7 +122,6 @@ def test_scripts_that_miss_the_shape_say_why(script: str, expected: list[str]) -
     ids=[
         "lower-case-inputs",
         "inputs-not-object",
-        "globals-not-object",
         "extra-parameter",
         "order",
         "results-case",

@@ -2,7 +2,7 @@
 
 Power BI reads the service's Swagger 2.0 document and sends `{"Inputs": {...}, "GlobalParameters": {...}}`, then
 reads `Results` from the answer. So `run()` takes `Inputs` first (an object of named tables or values), optionally
-`GlobalParameters` (an object of named settings), nothing else, and returns an object with `Results`; the names are
+`GlobalParameters` (of any type), nothing else, and returns an object with `Results`; the names are
 case-sensitive. A user's `swagger.json`/`swagger2.json`, when present, is the document Power BI reads instead.
 """
 
@@ -118,14 +118,10 @@ def _input_problems(schema: Mapping[str, Any]) -> list[str]:
             f"'{INPUTS}' is described as {_a(_type(inputs))}; Power BI needs an object of named tables or values, "
             'for example StandardPythonParameterType({"data": PandasParameterType(sample_frame)}).'
         )
+    # GlobalParameters may be of any type: AML's documented Power BI example declares a number.
     global_parameters = _named(properties, GLOBALS)
     if isinstance(global_parameters, str):
         found.append(global_parameters)
-    elif global_parameters is not None and _type(global_parameters) != "object":
-        found.append(
-            f"'{GLOBALS}' is described as {_a(_type(global_parameters))}; Power BI needs an object of named "
-            'settings, for example StandardPythonParameterType({"method": "predict"}).'
-        )
     extra = {k: v for k, v in properties.items() if k.lower() not in (INPUTS.lower(), GLOBALS.lower())}
     if extra:
         found.append(f"Power BI sends only '{INPUTS}' and '{GLOBALS}', but run() also takes {_names(extra)}.")

@@ -2,8 +2,10 @@
 `func azure functionapp publish`.
 
 It does locally what the Function App will do: import the entry script, run `init()` against the bundled models,
-send `run()` the swagger example, build the swagger documents; then it checks what the deployment is made of
-(requirements.txt, .funcignore, size, Python version). Exit code 1 when a step fails, 0 otherwise (warnings too).
+send `run()` the swagger example, build the swagger documents; meanwhile it watches what the script's code loads,
+warns and writes (`check_watch`). Then it checks what the deployment is made of: the settings that stay behind,
+requirements.txt (against the imports and the modules seen loaded), wheels for the Function App's Python
+(`wheels`), .funcignore, size, Python version. Exit code 1 when a step fails, 0 otherwise (warnings too).
 """
 
 from __future__ import annotations
@@ -11,30 +13,37 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adapter import host_config, models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError, Settings
-from adapter.tools import check_imports, check_package
-from adapter.tools.check_report import Outcome, Reporter, captured
+from adapter.tools import check_imports, check_package, check_watch, wheels
+from adapter.tools.check_report import Outcome, Reporter, Status, captured
 
 if TYPE_CHECKING:
+    import azure.functions as func
+
     from adapter.script.entry_script import EntryScript
 
-ADAPTER_DIR = Path(__file__).resolve().parent
+#: The adapter package: its frames are not the script's.
+ADAPTER_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_LINES = 10
 MODEL_DIR_ENTRIES = 10
 EXCERPT = 160
+#: The import step's name in what the watch reports ("the import loaded ...").
+IMPORT = "the import"
 
 
 @dataclass
@@ -45,33 +54,60 @@ class _State:
     ready: bool = False
     #: The script's own prints and log lines, shown when its step fails.
     output: io.StringIO = field(default_factory=io.StringIO)
+    #: The Function App's Python version ("3.13"), for the wheels.
+    python: str = field(default_factory=wheels.default_python)
+    check_wheels: bool = True
+    #: Settings `local.settings.json` put into the environment.
+    applied: list[str] = field(default_factory=list)
+    #: What the script's code loaded, warned and wrote while it ran; None until the import step.
+    watch: check_watch.Watch | None = None
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands.add_parser("check", help="check the app before publishing: imports, init(), run(), package")
+    check = commands.add_parser("check", help="check the app before publishing: imports, init(), run(), package")
+    check.add_argument(
+        "--python",
+        type=_python_version,
+        default=wheels.default_python(),
+        help="the Function App's Python version, for the wheel check (default: this Python's, "
+        f"{wheels.default_python()})",
+    )
+    check.add_argument(
+        "--no-wheels", action="store_true", help="skip asking the package index for wheels (offline, or in a hurry)"
+    )
 
 
 def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    return run(FUNCTION_APP_ROOT, out)
+    return run(FUNCTION_APP_ROOT, out, python=args.python, check_wheels=not args.no_wheels)
 
 
-def run(root: Path, out: TextIO, err: TextIO = sys.stderr) -> int:
+def run(
+    root: Path,
+    out: TextIO,
+    err: TextIO = sys.stderr,
+    *,
+    python: str | None = None,
+    check_wheels: bool = True,
+) -> int:
     applied = host_config.load_local_settings(root)
     print(f"Checking the function app in {root} before publishing", file=out)
     if applied:
         print(f"(local.settings.json sets {', '.join(sorted(applied))})", file=out)
     print(file=out)
-    state = _State(root)
+    state = _State(root, python=python or wheels.default_python(), check_wheels=check_wheels, applied=applied)
     steps: list[tuple[str, Callable[[_State], Outcome]]] = [
-        ("Python version", lambda s: check_package.python_version()),
+        ("Python version", _python),
         ("configuration", _configuration),
+        ("app settings", lambda s: check_package.app_settings(s.root, s.applied)),
         ("models bundle", _models),
         ("entry script imports", _import),
         ("init()", _init),
         ("run() answers the example", _run_example),
+        ("app folder stays unchanged", _writes),
         ("swagger documents", _swagger),
         ("Power BI shape", _powerbi),
         ("requirements.txt", _requirements),
+        (f"wheels for Python {state.python}", _wheels),
         (".funcignore", _funcignore),
         ("package", lambda s: check_package.package(s.root)),
     ]
@@ -79,6 +115,25 @@ def run(root: Path, out: TextIO, err: TextIO = sys.stderr) -> int:
     for title, step in steps:
         reporter.run(title, functools.partial(step, state))
     return reporter.finish()
+
+
+def _python_version(text: str) -> str:
+    if not re.fullmatch(r"3\.\d{1,2}", text):
+        raise argparse.ArgumentTypeError(f"wants a Python version like 3.13, not {text!r}")
+    return text
+
+
+def _python(state: _State) -> Outcome:
+    major, minor = (int(part) for part in state.python.split("."))
+    outcome = check_package.python_version((major, minor))
+    local = wheels.default_python()
+    if local == state.python:
+        return outcome
+    here = (
+        f"This check runs the script on Python {local}: import, init() and run() are tried on {local}, "
+        f"the wheels are checked for {state.python}."
+    )
+    return Outcome(outcome.status, outcome.summary, (*outcome.details, here))
 
 
 def _configuration(state: _State) -> Outcome:
@@ -99,7 +154,7 @@ def _models(state: _State) -> Outcome:
     listed = ", ".join(f"{e.model.name} {e.model.version} ({models.human_size(e.size)})" for e in bundle.versions)
     user_dir = os.environ.get("AZUREML_MODEL_DIR")
     where = (
-        f"AZUREML_MODEL_DIR is set to {user_dir}." if user_dir else models.describe_model_dir(state.settings.app_root)
+        f"AZUREML_MODEL_DIR is set to {user_dir!r}." if user_dir else models.describe_model_dir(state.settings.app_root)
     )
     if bundle.problems:
         return Outcome.fail(f"{len(bundle.problems)} problem(s) in {models.BUNDLE}/", *bundle.problems, where)
@@ -117,74 +172,143 @@ def _import(state: _State) -> Outcome:
     if state.settings is None:
         return Outcome.skip("no valid configuration")
     settings = state.settings
-    with _captured(state), _timed() as elapsed:
+    local = [settings.app_root, state.root, *([settings.source_dir] if settings.source_dir else [])]
+    state.watch = check_watch.Watch(roots=tuple(_outermost([state.root, settings.app_root])), code_dirs=tuple(local))
+
+    def load() -> Outcome:
         try:
             state.script = entry_script.load(settings)
         except entry_script.ScriptError as ex:
             return Outcome.fail(str(ex))
-        except KeyboardInterrupt:
-            raise
-        except BaseException as ex:  # whatever the script raises, even SystemExit, is its failure
-            return _failure(state, "importing it raised", ex)
-    return Outcome.ok(f"{settings.entry_script.name} in {_duration(elapsed())}")
+        return Outcome.ok(settings.entry_script.name)
+
+    return _watched(state, IMPORT, "importing it raised", load)
 
 
 def _init(state: _State) -> Outcome:
-    if state.script is None:
+    script = state.script
+    if script is None:
         return Outcome.skip("the entry script did not import")
-    with _captured(state), _timed() as elapsed:
+
+    def init() -> Outcome:
+        script.init()
+        state.ready = True
+        return Outcome.ok("")
+
+    return _watched(state, "init()", "raised", init)
+
+
+def _watched(state: _State, step: str, raised: str, body: Callable[[], Outcome]) -> Outcome:
+    """Run the script's code as `step`: its output held back, what it loads, writes and warns recorded, its
+    exception described; its warnings make the step a warning."""
+    assert state.watch is not None
+    with _captured(state), _timed() as elapsed, check_watch.watching(state.watch, step):
         try:
-            state.script.init()
+            outcome = body()
         except KeyboardInterrupt:
             raise
-        except BaseException as ex:
-            return _failure(state, "raised", ex)
-    state.ready = True
-    return Outcome.ok(f"in {_duration(elapsed())}")
+        except BaseException as ex:  # whatever the script raises, even SystemExit, is its failure
+            outcome = _failure(state, raised, ex)
+    if outcome.status is not Status.OK:
+        return outcome
+    summary = f"{outcome.summary} in {_duration(elapsed())}".lstrip()
+    raised_warnings = [seen.what for seen in state.watch.warnings if seen.step == step]
+    if raised_warnings:
+        count = f"{len(raised_warnings)} warning(s)"
+        return Outcome.warn(f"{summary}, with {count}", *raised_warnings)
+    return Outcome.ok(summary)
 
 
 def _run_example(state: _State) -> Outcome:
-    import azure.functions as func
-    from inference_schema.schema_util import get_input_schema, is_schema_decorated
+    from inference_schema.schema_util import get_input_schema, get_output_schema, is_schema_decorated
 
-    from adapter.errors import HttpError
-    from adapter.http.responses import from_run_output
-    from adapter.script.input_parsers import InputError
-    from adapter.script.user_script import ScriptFailed, UserScript
+    from adapter.openapi import answer_shape
 
     script, settings = state.script, state.settings
-    if script is None or settings is None or not state.ready:
+    if script is None or settings is None or not state.ready or state.watch is None:
         return Outcome.skip("init() did not succeed")
     if script.raw or not is_schema_decorated(script.run):
         return Outcome.skip("run() has no @input_schema, so no example to send")
     example = get_input_schema(script.run).get("example")
     if example is None:
         return Outcome.skip("the input schema has no example")
-    body = json.dumps(example).encode()
-    request = func.HttpRequest(
-        "POST", "http://localhost/score", headers={"Content-Type": "application/json"}, body=body
-    )
-    with _captured(state):
+    request = _example_request(example)
+    with _captured(state), check_watch.watching(state.watch, "run()", record_warnings=False):
         try:
-            # The same call /score makes: arguments from the request, on the runner, with the timeout.
-            invocation = UserScript(settings).call(script, request)
-            response = from_run_output(invocation.output)
-        except InputError as ex:
-            return Outcome.fail(f"the example is refused ({ex.status}): {ex.message}", _excerpt(body))
-        except ScriptFailed as ex:
-            if isinstance(ex.error, KeyboardInterrupt):
-                raise ex.error from None
-            return _failure(state, "raised", ex.error)
-        except HttpError as ex:
-            return Outcome.fail(f"run() answered {ex.status}: {ex.message}")
+            response, elapsed_ms = _invoke(script, settings, request)
         except KeyboardInterrupt:
             raise
         except BaseException as ex:
-            return _failure(state, "returned a value that cannot be sent:", ex)
-    answer = _excerpt(response.get_body())
-    if response.status_code >= 400:
-        return Outcome.fail(f"run() answered {response.status_code}: {answer}")
-    return Outcome.ok(f"{response.status_code} in {_duration(invocation.elapsed_ms / 1000)}: {answer}")
+            return _failure(state, "raised", ex)
+    status, body, answer = _read_answer(response)
+    shown = _excerpt(body)
+    if elapsed_ms is None:
+        return Outcome.fail(f"the example is refused ({status}): {shown}", _excerpt(request.get_body()))
+    if status >= 400:
+        return Outcome.fail(f"run() answered {status}: {shown}")
+    summary = f"{status} in {_duration(elapsed_ms / 1000)}: {shown}"
+    schema = get_output_schema(script.run)
+    contradictions = answer_shape.contradictions(schema, answer) if answer is not _NOT_JSON else []
+    if contradictions:
+        return Outcome.fail(
+            f"{summary}; that is not the shape @output_schema declares", *contradictions, *_shape_fix(answer)
+        )
+    return Outcome.ok(summary)
+
+
+def _example_request(example: Any) -> func.HttpRequest:
+    """The request a client sends with the swagger example."""
+    import azure.functions as func
+
+    body = json.dumps(example).encode()
+    return func.HttpRequest("POST", "http://localhost/score", headers={"Content-Type": "application/json"}, body=body)
+
+
+def _invoke(
+    script: EntryScript, settings: Settings, request: func.HttpRequest
+) -> tuple[func.HttpResponse, float | None]:
+    """The request through the script, as /score calls it: its answer and run()'s time in ms (None when the request
+    is refused before run(), with its error answer). An exception of run() propagates, for the check to show where
+    it was raised."""
+    from adapter.errors import HttpError
+    from adapter.http.responses import from_error, from_run_output
+    from adapter.script.input_parsers import InputError
+    from adapter.script.user_script import ScriptFailed, UserScript
+
+    try:
+        # The same call /score makes: arguments from the request, on the runner, with the timeout.
+        invocation = UserScript(settings).call(script, request)
+    except ScriptFailed as ex:
+        raise ex.error from None
+    except InputError as ex:
+        return from_error(ex), None
+    except HttpError as ex:  # a timeout: run() ran, and this is what the client gets
+        return from_error(ex), settings.scoring_timeout_ms
+    return from_run_output(invocation.output), invocation.elapsed_ms
+
+
+_NOT_JSON = object()
+
+
+def _read_answer(response: func.HttpResponse) -> tuple[int, bytes, Any]:
+    """Status, body, and the body parsed as JSON (`_NOT_JSON` when it is not JSON)."""
+    body = response.get_body()
+    content_type = response.headers.get("Content-Type", "") or ""
+    if "json" not in content_type.lower():
+        return response.status_code, body, _NOT_JSON
+    try:
+        return response.status_code, body, json.loads(body)
+    except ValueError:
+        return response.status_code, body, _NOT_JSON
+
+
+def _shape_fix(answer: Any) -> list[str]:
+    if isinstance(answer, str):
+        return [
+            "A run() that returns an error message instead of raising answers 200 to a failure: let the exception "
+            "propagate (the client gets a 500), or return the shape @output_schema declares."
+        ]
+    return ["Return what @output_schema declares, or declare what run() returns: clients build on the schema."]
 
 
 def _swagger(state: _State) -> Outcome:
@@ -218,11 +342,38 @@ def _powerbi(state: _State) -> Outcome:
     return Outcome.ok("Power BI can call it")
 
 
+def _writes(state: _State) -> Outcome:
+    if state.watch is None or state.script is None:
+        return Outcome.skip("the entry script did not import")
+    writes = state.watch.writes
+    if not writes:
+        return Outcome.ok("the script wrote nothing in the app folder")
+    shown = [f"{step} wrote {_shown(path, state.root)}" for path, step in sorted(writes.items(), key=lambda i: i[0])]
+    return Outcome.fail(
+        f"the script wrote {len(writes)} file(s) in the app folder, which is read-only on Azure",
+        *shown[:MODEL_DIR_ENTRIES],
+        *(["..."] if len(shown) > MODEL_DIR_ENTRIES else []),
+        "The Function App runs from its package, a read-only folder: write to a temp dir instead, "
+        "e.g. os.path.join(tempfile.gettempdir(), NAME).",
+    )
+
+
 def _requirements(state: _State) -> Outcome:
     if state.settings is None:
         return Outcome.skip("no valid configuration")
     local = [state.settings.app_root] + ([state.settings.source_dir] if state.settings.source_dir else [])
-    return check_imports.check(state.root, state.settings.entry_script, local)
+    loaded, importers = (state.watch.modules, state.watch.importers) if state.watch else (None, None)
+    try:
+        return check_imports.check(state.root, state.settings.entry_script, local, loaded, importers)
+    except SyntaxError as ex:  # the import step has said where; the imports cannot be read until it is fixed
+        where = _shown(Path(ex.filename), state.root) if ex.filename else "a file"
+        return Outcome.skip(f"{where} has a syntax error (line {ex.lineno}), so its imports cannot be read")
+
+
+def _wheels(state: _State) -> Outcome:
+    if not state.check_wheels:
+        return Outcome.skip("--no-wheels")
+    return wheels.check(state.root / "requirements.txt", state.python)
 
 
 def _funcignore(state: _State) -> Outcome:
@@ -241,17 +392,86 @@ def _failure(state: _State, what: str, ex: BaseException) -> Outcome:
         and not Path(f.filename).is_relative_to(ADAPTER_DIR)
         and "site-packages" not in f.filename
     ]
-    if frames:
+    if isinstance(ex, SyntaxError) and ex.filename:  # raised by the compiler: no frame of the script's own
+        text = (ex.text or "").strip()
+        details.append(f"at {_shown(Path(ex.filename), state.root)}, line {ex.lineno}" + (f": {text}" if text else ""))
+    elif frames:
         frame = frames[-1]
         details.append(f"at {_shown(Path(frame.filename), state.root)}, line {frame.lineno}, in {frame.name}")
-    if isinstance(ex, ModuleNotFoundError):
-        details.append(f"Install what provides {ex.name!r} and list it in requirements.txt, which Azure installs.")
+    requested = _requested_model(ex)
+    if requested is not None and state.settings is not None:
+        details.append(_model_not_bundled(state.settings.app_root, *requested))
+    elif isinstance(ex, ModuleNotFoundError):
+        details.append(_missing_module(ex.name or "", _unpickling(ex)))
     elif isinstance(ex, OSError) or type(ex).__name__ in ("WebserviceException", "ModelNotFoundException"):
         details.append(_model_dir_listing())
     output = state.output.getvalue().splitlines()[-OUTPUT_LINES:]
     if output:
         details += ["its output:", *(f"  {line}" for line in output)]
     return Outcome.fail(f"{what} {type(ex).__name__}: {ex}", *details)
+
+
+def _missing_module(name: str, unpickling: bool) -> str:
+    """A module missing from a package that is installed is a version mismatch (an old pickle names modules the
+    library has since moved), not something to install."""
+    top = name.split(".")[0]
+    installed = top != name and importlib.util.find_spec(top) is not None
+    if not installed:
+        return f"Install what provides {name!r} and list it in requirements.txt, which Azure installs."
+    dists = sorted(check_imports.distributions(top)) or [top]
+    versions = ", ".join(f"{d} {check_imports.installed_version(d) or ''}".strip() for d in dists)
+    if unpickling:
+        return (
+            f"{versions} is installed but has no {name}: the model was pickled with another version. Retrain the "
+            f"model or pin the {dists[0]} version it was pickled with in requirements.txt."
+        )
+    return f"{versions} is installed but has no {name}: pin the {dists[0]} version the code was written for."
+
+
+def _unpickling(ex: BaseException) -> bool:
+    """Whether the exception comes out of loading a pickle (pickle, joblib, torch.load... or the script's own
+    `something.load(...)` line, the frame C pickle leaves)."""
+    frames = traceback.extract_tb(ex.__traceback__)
+    if any(Path(f.filename).name == "pickle.py" or "joblib" in Path(f.filename).parts for f in frames):
+        return True
+    return bool(frames) and bool(re.search(r"\bload\w*\(", frames[-1].line or ""))
+
+
+def _requested_model(ex: BaseException) -> tuple[str, int | None] | None:
+    """The name and version a failed `Model.get_model_path` asked for, read from its frame."""
+    from adapter.azureml import core_model
+
+    tb = ex.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code is core_model.resolve.__code__:
+            name, version = frame.f_locals.get("model_name"), frame.f_locals.get("version")
+            if isinstance(name, str) and (version is None or isinstance(version, int)):
+                return name, version
+        tb = tb.tb_next
+    return None
+
+
+def _model_not_bundled(app_root: Path, name: str, version: int | None) -> str:
+    bundled = [entry.model for entry in models.scan(app_root / models.BUNDLE).versions]
+    versions = sorted(m.version for m in bundled if m.name == name)
+    asked = f"Model.get_model_path({name!r}" + (f", version={version})" if version is not None else ")")
+    if versions:
+        found = f"{asked} asks for version {version} of {name!r}; the bundle has version(s) {_listed(versions)}"
+    else:
+        held = ", ".join(f"{m.name} {m.version}" for m in bundled) or "nothing"
+        found = f"{asked} asks for a model {name!r} the bundle does not have; it holds {held}"
+    add = f"python -m adapter models add {name} PATH" + (f" --version {version}" if version is not None else "")
+    return f"{found}. Bundle it with `{add}`, or ask for a bundled one (`python -m adapter models list`)."
+
+
+def _listed(values: list[int]) -> str:
+    return ", ".join(str(v) for v in values[:MODEL_DIR_ENTRIES]) + (", ..." if len(values) > MODEL_DIR_ENTRIES else "")
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """The folders that are not inside another of them."""
+    return [p for p in paths if not any(p != q and p.is_relative_to(q) for q in paths)]
 
 
 def _model_dir_listing() -> str:

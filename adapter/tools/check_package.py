@@ -1,14 +1,18 @@
-"""What `func azure functionapp publish` would upload: `.funcignore`, the package's size, the Python version.
+"""What `func azure functionapp publish` would upload: `.funcignore`, the package's size, the Python version, and
+the settings it leaves behind.
 
 Core Tools zips the app folder minus what `.funcignore` excludes (gitignore syntax), so tests, benchmarks, virtual
-environments and caches must be excluded there, and nothing the app needs at run time may be.
+environments and caches must be excluded there, and nothing the app needs at run time may be. `local.settings.json`
+is one of the things left out: on Azure the settings are the Function App's app settings.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,36 @@ MUST_EXCLUDE = {
 #: What the app needs at run time, besides the entry script and the models.
 MUST_KEEP = ("function_app.py", "host.json", "requirements.txt", "adapter/functions.py")
 LARGEST = 5
+#: Settings of the adapter (and azmlinfsrv) that a shell may set: the environment holds much else.
+SETTING_PREFIXES = ("AML_", "AZUREML_", "SCORING_", "SERVICE_")
+SETTING_NAMES = frozenset({"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", "AzureWebJobsDisableHomepage"})
+#: Set by Core Tools or by `az functionapp create` on Azure; a local value (the storage emulator) must not travel.
+PLATFORM_SETTINGS = frozenset(
+    {
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "AzureWebJobsStorage",
+        "AzureWebJobsFeatureFlags",
+        "AzureWebJobsScriptRoot",
+        "AzureWebJobsSecretStorageType",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    }
+)
+#: The adapter's defaults: setting one of these to its default changes nothing on Azure.
+DEFAULTS = {
+    "AZUREML_ENTRY_SCRIPT": "score.py",
+    "SCORING_TIMEOUT_MS": "3600000",
+    "SCORING_CONCURRENCY": "1",
+    "SCORING_INIT_RETRY_MS": "1000",
+    "SERVICE_NAME": "ML service",
+    "SERVICE_VERSION": "1.0",
+    "SERVICE_PATH_PREFIX": "",
+}
+#: Settings naming a folder: a path on this machine means nothing on the Function App.
+PATH_SETTINGS = ("AML_APP_ROOT", "AZUREML_MODEL_DIR")
+#: Where the package lands on the Function App.
+AZURE_APP_ROOT = "/home/site/wwwroot"
+_SECRET = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CONNECTION|CREDENTIAL", re.IGNORECASE)
 SHOWN = 5
 LARGE_PACKAGE = 500 * 1024 * 1024
 
@@ -72,6 +106,59 @@ def python_version(version: tuple[int, int] = sys.version_info[:2]) -> Outcome:
         f"{shown} is not one Azure Functions supports ({supported})",
         "The app runs on the Function App's Python version: check it with that one, so wheels and behaviour match.",
     )
+
+
+def app_settings(function_root: Path, applied: list[str], env: Mapping[str, str] | None = None) -> Outcome:
+    """Settings that come from `local.settings.json` (`applied`) or the shell: the Function App will not have them
+    unless they are set as app settings, so say which and print the command that sets them (secrets as
+    placeholders: a key is never printed)."""
+    env = os.environ if env is None else env
+    from_shell = [n for n in env if (n.startswith(SETTING_PREFIXES) or n in SETTING_NAMES) and n not in applied]
+    found: list[tuple[str, str, str]] = []
+    for name in sorted({*applied, *from_shell}, key=lambda n: (n != "AZUREML_ENTRY_SCRIPT", n)):
+        value = env.get(name, "")
+        if name in PLATFORM_SETTINGS or DEFAULTS.get(name) == value:
+            continue
+        found.append((name, "local.settings.json" if name in applied else "the shell", value))
+    if not found:
+        return Outcome.ok("nothing is set only in local.settings.json or the shell")
+    details = [_setting_line(function_root, name, source, value) for name, source, value in found]
+    assignments = [f"{name}={_azure_value(function_root, name, value)}" for name, _, value in found]
+    command = (
+        "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings "
+        + " ".join(shlex.quote(a) if "<" not in a else f'"{a}"' for a in assignments)
+    )
+    return Outcome.warn(
+        f"{len(found)} setting(s) only in local.settings.json or the shell: Azure will not have them",
+        *details,
+        "local.settings.json is not published; set them as app settings (or check they are set already):",
+        command,
+    )
+
+
+def _setting_line(function_root: Path, name: str, source: str, value: str) -> str:
+    line = f"{name} (from {source})"
+    if name == "AZUREML_ENTRY_SCRIPT":
+        fallback = "serves score.py, which is here" if (function_root / "score.py").is_file() else "finds no score.py"
+        line += f": without it the Function App {fallback}, not {value}"
+    elif name in PATH_SETTINGS and _azure_value(function_root, name, value).startswith("<"):
+        line += f": {value} is outside the app folder, so it is not published"
+    return line
+
+
+def _azure_value(function_root: Path, name: str, value: str) -> str:
+    """The value to set on Azure: secrets as a placeholder, a folder of this app as the same folder there."""
+    if _SECRET.search(name):
+        return "<secret: set it yourself>"
+    if name in PATH_SETTINGS and value:
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else (function_root / path)
+        path = Path(os.path.abspath(path))
+        if not path.is_relative_to(function_root):
+            return "<a folder in the package>"
+        relative = path.relative_to(function_root).as_posix()
+        return AZURE_APP_ROOT if relative == "." else f"{AZURE_APP_ROOT}/{relative}"
+    return value
 
 
 def funcignore(function_root: Path, entry_script: Path, app_root: Path) -> Outcome:

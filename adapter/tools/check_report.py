@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from enum import Enum
 from typing import TextIO
 
 WIDTH = 44
+#: Two periods ending a sentence: a message ending in "." put before our own "." (an ellipsis stays).
+_DOUBLED_PERIOD = re.compile(r"(?<!\.)\.\.(?=\s|$)")
 #: Where the adapter sends the entry script's `print()` output (`script_output`).
 SCRIPT_LOGGER = "adapter.score"
 
@@ -65,6 +68,7 @@ class Reporter:
                 f"the check itself failed: {type(ex).__name__}: {ex}",
                 f"at {frame.filename}:{frame.lineno}; please report it.",
             )
+        outcome = tidy(outcome)
         print(f"{outcome.status.value:<8}{outcome.summary}", file=self.out)
         for line in outcome.details:
             print(f"{'':>{len(number) + 1}}{line}", file=self.out)
@@ -89,6 +93,12 @@ class Reporter:
             return 1
         print("Ready to publish: func azure functionapp publish <APP_NAME>", file=self.out)
         return 0
+
+
+def tidy(outcome: Outcome) -> Outcome:
+    """The outcome with no sentence ending in two periods: messages are built from exceptions' own sentences."""
+    summary = _DOUBLED_PERIOD.sub(".", outcome.summary)
+    return Outcome(outcome.status, summary, tuple(_DOUBLED_PERIOD.sub(".", line) for line in outcome.details))
 
 
 class _ScriptRecords(logging.Handler):
