@@ -25,6 +25,11 @@ ALIASES = {
     "azureml.core.model": "adapter.azureml.core_model",
     "azureml_inference_server_http.api.aml_request": "adapter.azureml.aml_request",
     "azureml_inference_server_http.api.aml_response": "adapter.azureml.aml_response",
+    "azureml.monitoring": "adapter.azureml.monitoring_v1",
+    "azureml.monitoring.modeldatacollector": "adapter.azureml.monitoring_v1",
+    "azureml.ai.monitoring": "adapter.azureml.monitoring_v2",
+    "azureml.ai.monitoring.collector": "adapter.azureml.monitoring_v2",
+    "azureml.ai.monitoring.context": "adapter.azureml.monitoring_v2",
 }
 #: Aliases whose installed module, when there is one, is kept and handed to the target's `extend_installed`.
 EXTENDED = frozenset({"azureml.core.model"})
