@@ -227,10 +227,34 @@ def test_settings() -> None:
             "AML_DATA_COLLECTION_DIR": "data",
             "AML_DATA_COLLECTION_MAX_CHARS": "10",
             "AML_DATA_COLLECTION_FILE_MAX_CHARS": "lots",
+            "AML_DATA_COLLECTION_SAMPLE_RATE": "0.25",
             "AML_APP_ROOT": "/srv/app",
         }
     )
-    assert config == Config(False, Path("/srv/app/data"), data_collection.MIN_MAX_CHARS, Config().file_max_chars)
+    assert config == Config(
+        False, Path("/srv/app/data"), data_collection.MIN_MAX_CHARS, Config().file_max_chars, sample_rate=0.25
+    )
+    for bad in ("2", "-0.1", "half", "nan"):
+        assert Config.from_env({"AML_DATA_COLLECTION_SAMPLE_RATE": bad}).sample_rate == 1.0
+
+
+def test_sampling_keeps_or_drops_a_requests_inputs_and_outputs_together(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_SAMPLE_RATE", "0.3")
+    inputs, outputs = Collector(name="in"), Collector(name="out")
+    for n in range(1000):
+        token = request_context.request_id.set(f"request-{n}")
+        try:
+            outputs.collect([n], inputs.collect([n]))
+        finally:
+            request_context.request_id.reset(token)
+    kept: dict[object, list[object]] = {}
+    for record in records(caplog):
+        kept.setdefault(record["request_id"], []).append(record["collection"])
+    assert all(collections == ["in", "out"] for collections in kept.values())
+    assert 200 < len(kept) < 400  # about 30% of the requests
 
 
 def test_nothing_is_read_when_nothing_would_see_it(
@@ -359,3 +383,13 @@ def test_a_v2_script_answers_and_its_rows_reach_the_log_with_the_request_id(tmp_
     }
     assert outputs["rows"] == [[4], [7], [10]]
     assert outputs["correlation_id"] == inputs["correlation_id"] and outputs["request_id"] == "client-v2"
+
+
+def test_the_collection_benchmark_runs() -> None:
+    """`python -m bench.collection` keeps working; its numbers belong in its report, not in pass/fail."""
+    from bench import collection
+
+    result = collection.measure(calls=3, repeats=2)
+    assert set(result["ratio"]) == {"log", "files"} and result["run_us"] > 0
+    assert "| log record |" in collection.markdown(result)
+    assert logging.getLogger("adapter.datacollection").handlers == []  # it cleaned up after itself

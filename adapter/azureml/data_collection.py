@@ -14,6 +14,9 @@ Neither exists in a Function App, so the adapter always serves both APIs itself,
 - with `AML_DATA_COLLECTION_DIR`, also to JSON Lines files, `DIR/COLLECTION/YYYY-MM-DD.jsonl` (UTC days), capped at
   `AML_DATA_COLLECTION_FILE_MAX_CHARS` (1 MiB) per record.
 
+`AML_DATA_COLLECTION_SAMPLE_RATE` (0 to 1, like AML's `data_collector.sampling_rate`) collects that fraction of the
+requests, chosen by request id so that a request's inputs and outputs are kept or dropped together.
+
 A record: `collection`, `designation` (v1), `correlation_id`, `request_id` (the `x-request-id` the client got back),
 `columns` (or null), `rows` (arrays, or objects for dict rows), `row_count`, `truncated`; files add `time`.
 
@@ -29,11 +32,13 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +67,7 @@ class Config:
     directory: Path | None = None
     max_chars: int = DEFAULT_MAX_CHARS
     file_max_chars: int = DEFAULT_FILE_MAX_CHARS
+    sample_rate: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -73,7 +79,32 @@ class Config:
             directory=(paths.app_root(env) / Path(directory).expanduser()) if directory else None,
             max_chars=_chars(env, "AML_DATA_COLLECTION_MAX_CHARS", DEFAULT_MAX_CHARS),
             file_max_chars=_chars(env, "AML_DATA_COLLECTION_FILE_MAX_CHARS", DEFAULT_FILE_MAX_CHARS),
+            sample_rate=_rate(env, "AML_DATA_COLLECTION_SAMPLE_RATE"),
         )
+
+
+def _rate(env: Mapping[str, str], name: str) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return 1.0
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:
+        logger.warning("%s=%r is not a fraction from 0 to 1; collecting every request", name, text)
+        return 1.0
+    return rate
+
+
+def sampled(rate: float, request_id: str | None) -> bool:
+    """Whether this request's data is collected: decided by its request id, so a request's inputs and outputs are
+    collected together or not at all (random outside a request)."""
+    if rate >= 1.0:
+        return True
+    if request_id is None:
+        return random.random() < rate
+    return zlib.crc32(request_id.encode("utf-8", "surrogatepass")) < rate * 2**32
 
 
 def _chars(env: Mapping[str, str], name: str, default: int) -> int:
@@ -109,16 +140,25 @@ class Sink:
         to_log = self.config.log and logger.isEnabledFor(logging.INFO)
         if not to_log and self.config.directory is None:
             return None  # nothing would see it: not even the cost of reading the data
+        request_id = current_request_id()
+        if not sampled(self.config.sample_rate, request_id):
+            return None
         try:
             head: dict[str, object] = {"collection": collection, **(fields or {})}
             head["correlation_id"] = correlation_id
-            head["request_id"] = current_request_id()
+            head["request_id"] = request_id
             table = Table.of(data, columns)
+            text = None
             if to_log:
-                logger.info("%s%s", MESSAGE_PREFIX, record_text(head, table, self.config.max_chars, "MAX_CHARS"))
+                text = record_text(head, table, self.config.max_chars, "MAX_CHARS")
+                logger.info("%s%s", MESSAGE_PREFIX, text)
             if self.config.directory is not None:
-                stamped = {"time": _utc_now(), **head}
-                self._write(collection, record_text(stamped, table, self.config.file_max_chars, "FILE_MAX_CHARS"))
+                now = _utc_now()
+                if text is not None and text.endswith(',"truncated":false}'):
+                    line = '{"time":"' + now + '",' + text[1:]  # the log's record has all of it: not serialised again
+                else:
+                    line = record_text({"time": now, **head}, table, self.config.file_max_chars, "FILE_MAX_CHARS")
+                self._write(collection, line)
         except Exception as ex:  # noqa: BLE001 - whatever the data does, the request goes on
             logger.warning("Data collection for %r skipped its data: %s", collection, _describe(ex))
             return ex
@@ -183,7 +223,13 @@ class Table:
             names = [str(c) for c in data.columns]
             # dtype=object: dates come out as Timestamps (written as ISO text), not as numbers of nanoseconds.
             frame = data
-            return _chunked(len(frame), len(names), lambda a, b: frame.iloc[a:b].to_numpy(dtype=object).tolist(), names)
+            return _chunked(
+                len(frame),
+                len(names),
+                # A slice costs as much as the conversion itself: small frames are converted whole.
+                lambda a, b: (frame if b - a == len(frame) else frame.iloc[a:b]).to_numpy(dtype=object).tolist(),
+                names,
+            )
         if numpy is not None and isinstance(data, numpy.ndarray):
             array = data if data.ndim >= 2 else data.reshape(1, -1)
             width = int(array.size // array.shape[0]) if array.shape[0] else 0
@@ -214,12 +260,13 @@ def _chunked(count: int, width: int, rows_between: Callable[[int, int], list[Any
 
 def record_text(head: Mapping[str, object], table: Table, cap: int, setting: str) -> str:
     """The record as one line of JSON: `head`, then as many whole rows as fit in `cap` characters."""
-    columns = dumps(table.columns)
-    if len(columns) > cap // 2:  # a table so wide its names alone would crowd out the rows
-        columns = "null"
-    budget = cap - len(columns)
-    kept, rows = _fitting_rows(table, budget)
-    text = dumps(dict(head))[:-1] + f',"columns":{columns},"rows":[{rows}],"row_count":{table.row_count}'
+    names = table.columns
+    if names is not None and len(names) > _SMALL_CELLS // 8 and len(dumps(names)) > cap // 2:
+        names = None  # a table so wide its names alone would crowd out the rows
+    document = {**head, "columns": names}
+    start = dumps(document)[:-1]  # one serialisation for the head and the names: this runs on every request
+    kept, rows = _fitting_rows(table, cap - len(start))
+    text = f'{start},"rows":[{rows}],"row_count":{table.row_count}'
     if kept == table.row_count:
         return text + ',"truncated":false}'
     why = (
@@ -246,6 +293,10 @@ def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
     return len(parts), ",".join(parts)
 
 
+#: Values that take a few characters of JSON; whatever their number, each costs at least one.
+_SHORT = frozenset({int, float, bool, type(None)})
+
+
 def _fits(value: object, limit: int) -> bool:
     """Whether `value` will roughly fit in `limit` characters of JSON; its cost is bounded by `limit`, not by the
     size of `value` (each item visited counts for at least one character)."""
@@ -254,7 +305,20 @@ def _fits(value: object, limit: int) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
+        kind = type(item)
+        if kind in _SHORT:
+            size += 6
+        elif kind is list or kind is tuple:
+            size += len(item) + 1  # type: ignore[arg-type]
+            for cell in item[: limit + 1]:  # type: ignore[index]  # rows of numbers and text, without the stack
+                cell_kind = type(cell)
+                if cell_kind in _SHORT:
+                    size += 6
+                elif cell_kind is str:
+                    size += len(cell) + 2
+                else:
+                    stack.append(cell)
+        elif isinstance(item, str):
             size += len(item) + 2
         elif isinstance(item, (list, tuple)):
             size += len(item) + 1
@@ -280,11 +344,11 @@ def _fits(value: object, limit: int) -> bool:
 def dumps(value: object) -> str:
     """Compact JSON, valid everywhere: NaN and infinities become null, numpy and date values their plain forms."""
     try:
-        return json.dumps(value, allow_nan=False, default=_plain, separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(value)
     except ValueError as ex:
         if "Out of range float" not in str(ex):
             raise
-        return json.dumps(_finite(value), allow_nan=False, default=_plain, separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(_finite(value))
 
 
 def _plain(value: object) -> object:
@@ -303,6 +367,10 @@ def _plain(value: object) -> object:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: Made once: `json.dumps` with options builds an encoder per call, a cost paid on every request here.
+_ENCODER = json.JSONEncoder(allow_nan=False, default=_plain, separators=(",", ":"), ensure_ascii=False)
 
 
 def _finite(value: object) -> object:
