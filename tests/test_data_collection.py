@@ -165,6 +165,27 @@ def test_bad_values_are_logged_and_skipped_and_on_error_is_told(caplog: pytest.L
     assert "not JSON serializable" in skipped[0]
 
 
+def test_control_characters_never_reach_the_log_raw(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    text = "a\x1b[31mred\r\nforged line\x07\x85\u2028é✓"
+    Collector(name="c").collect([text])
+    ModelDataCollector("m", feature_names=7)  # type: ignore[arg-type]  # not names: collected without, no raise
+
+    class Hostile(Exception):
+        pass
+
+    def on_error(error: Exception) -> None:
+        raise Hostile("bad\r\nWARNING forged")
+
+    Collector(name="d", on_error=on_error).collect([object()])
+    for record in caplog.records:
+        message = record.getMessage()
+        assert not any(ch in message for ch in "\x1b\r\n\x07\x85\u2028"), message
+    [record] = records(caplog)
+    assert record["rows"] == [[text]]  # the JSON still says exactly what was collected, and é✓ stay readable
+    assert "é✓" in caplog.records[0].getMessage()
+
+
 def test_huge_data_is_capped_with_a_clear_marker(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

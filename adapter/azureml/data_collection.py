@@ -122,7 +122,13 @@ class Sink:
     """Writes collected data where the configuration says. One per collector; safe to use from several threads."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self.config = Config.from_env() if config is None else config
+        if config is None:
+            try:
+                config = Config.from_env()
+            except Exception as ex:  # noqa: BLE001 - e.g. a folder under an unknown user's ~: never fail init()
+                logger.warning("Data collection settings cannot be read (%s); collecting to the log only", describe(ex))
+                config = Config()
+        self.config = config
         self._made_dirs: set[Path] = set()
         self._failing: set[Path] = set()
         self._lock = threading.Lock()
@@ -137,6 +143,7 @@ class Sink:
     ) -> Exception | None:
         """Send one `collect` call's data, with `fields` after the collection name and `columns` naming the
         values of rows that do not name them; never raises. Returns the error that made it skip the data, if any."""
+        collection = str(collection)
         to_log = self.config.log and logger.isEnabledFor(logging.INFO)
         if not to_log and self.config.directory is None:
             return None  # nothing would see it: not even the cost of reading the data
@@ -160,7 +167,7 @@ class Sink:
                     line = record_text({"time": now, **head}, table, self.config.file_max_chars, "FILE_MAX_CHARS")
                 self._write(collection, line)
         except Exception as ex:  # noqa: BLE001 - whatever the data does, the request goes on
-            logger.warning("Data collection for %r skipped its data: %s", collection, _describe(ex))
+            logger.warning("Data collection for %r skipped its data: %s", collection, describe(ex))
             return ex
         return None
 
@@ -186,7 +193,7 @@ class Sink:
                 self._failing.add(path)
             if first:  # once per file until it works again: a read-only share must not flood the log
                 also = " (the log still gets each record)" if self.config.log else ""
-                logger.warning("Data collection cannot write to %s: %s%s", path, _describe(ex), also)
+                logger.warning("Data collection cannot write to %s: %s%s", path, describe(ex), also)
             return
         if self._failing:
             with self._lock:
@@ -268,11 +275,11 @@ def record_text(head: Mapping[str, object], table: Table, cap: int, setting: str
     kept, rows = _fitting_rows(table, cap - len(start))
     text = f'{start},"rows":[{rows}],"row_count":{table.row_count}'
     if kept == table.row_count:
-        return text + ',"truncated":false}'
+        return _escape_raw(text + ',"truncated":false}')
     why = (
         f"kept {kept} of {table.row_count} rows: the data is capped at {cap} characters (AML_DATA_COLLECTION_{setting})"
     )
-    return text + ',"truncated":true,"truncation":' + dumps(why) + "}"
+    return _escape_raw(text + ',"truncated":true,"truncation":' + dumps(why) + "}")
 
 
 def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
@@ -387,7 +394,22 @@ def _utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _describe(ex: BaseException) -> str:
-    """The error in a few words: never a traceback, and never much of the data an error message may quote."""
+def describe(ex: BaseException) -> str:
+    """The error in a few words for a log line: never a traceback, never much of the data an error message may
+    quote, and no control characters (a message may quote a script's text)."""
     text = f"{type(ex).__name__}: {ex}"
-    return text if len(text) <= 300 else text[:300] + "..."
+    text = text if len(text) <= 300 else text[:300] + "..."
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+#: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_raw(text: str) -> str:
+    """JSON text with no character a terminal or log viewer could take for a control."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -17,7 +17,7 @@ import sys
 import uuid
 from typing import Any
 
-from adapter.azureml.data_collection import Sink
+from adapter.azureml.data_collection import Sink, describe
 from adapter.request_context import current_request_id
 
 __all__ = ["ModelDataCollector"]
@@ -73,7 +73,12 @@ class ModelDataCollector:
         if webservice_name == "default":
             self.service_name = os.environ.get("SERVICE_NAME") or os.environ.get("WEBSITE_SITE_NAME") or "default"
         self.collection_name = collection_name
-        self._feature_names = list(feature_names) if feature_names is not None else None
+        self._feature_names: list[str] | None = None
+        if feature_names is not None:
+            try:
+                self._feature_names = [str(name) for name in feature_names]
+            except TypeError:
+                logger.warning("feature_names of %r is not a list of names; the rows are collected without", model_name)
         self._correlation_headers: list[str] = []
         self._boundary = 60 if os.environ.get("AML_MODEL_DC_BOUNDARY") == "hour" else 60 * 24
         self._designation = "general" if designation == "default" else designation
@@ -110,7 +115,7 @@ class ModelDataCollector:
             if self._feature_names is not None:
                 columns = self._feature_names + self._correlation_headers
         except Exception as ex:  # noqa: BLE001 - a collector never fails the script
-            logger.warning("Data collection for %r skipped its data: %s: %s", self._collection, type(ex).__name__, ex)
+            logger.warning("Data collection for %r skipped its data: %s", self._collection, describe(ex))
             return correlation
         fields = {"designation": self._designation, "model": self.model_name, "model_version": self.model_version}
         self._sink.collect(self._collection, input_data, correlation_id, fields, columns)
@@ -138,7 +143,7 @@ class ModelDataCollector:
                     frame.insert(len(frame.columns), name, value)
                 return frame
         except Exception as ex:  # noqa: BLE001
-            logger.warning("add_correlations left the data as it was: %s: %s", type(ex).__name__, ex)
+            logger.warning("add_correlations left the data as it was: %s", describe(ex))
             return input_data
         logger.warning(
             "add_correlations left the data as it was: input data must be a list, numpy array or pandas DataFrame, "

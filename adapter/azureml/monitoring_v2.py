@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from adapter.azureml.data_collection import Sink
+from adapter.azureml.data_collection import Sink, describe
 
 __all__ = ["BasicCorrelationContext", "Collector", "CorrelationContext", "get_context"]
 
@@ -84,7 +84,7 @@ class Collector:
         try:
             correlation_id: str | None = str(context.get_id())
         except Exception as ex:  # noqa: BLE001 - a script's own context class; the data is still worth having
-            logger.warning("Data collection for %r: the correlation context has no id: %s", self.name, ex)
+            logger.warning("Data collection for %r: the correlation context has no id: %s", self.name, describe(ex))
             correlation_id = None
         error = self._sink.collect(self.name, data, correlation_id)
         if error is not None:
@@ -99,4 +99,4 @@ class Collector:
         try:
             self.on_error(error)
         except Exception as ex:  # noqa: BLE001
-            logger.warning("Data collection for %r: on_error raised %s: %s", self.name, type(ex).__name__, ex)
+            logger.warning("Data collection for %r: on_error raised %s", self.name, describe(ex))
