@@ -414,3 +414,25 @@ def test_the_collection_benchmark_runs() -> None:
     assert set(result["ratio"]) == {"log", "files"} and result["run_us"] > 0
     assert "| log record |" in collection.markdown(result)
     assert logging.getLogger("adapter.datacollection").handlers == []  # it cleaned up after itself
+
+
+@pytest.mark.parametrize("timeout_ms", ["", "60000"])
+def test_through_the_functions_in_process_the_records_carry_the_request_id(
+    caplog: pytest.LogCaptureFixture, timeout_ms: str
+) -> None:
+    """The function the Functions worker calls, with run() inline and (with a timeout shorter than the host's) on a
+    runner thread: either way the collector knows the request."""
+    from targets import InProcess
+
+    caplog.set_level(logging.INFO)
+    target = InProcess(script_env("collect_v2.py", **({"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {})))
+    try:
+        body = json.dumps({"data": {"col1": [1], "col2": [5]}}).encode()
+        reply = target.send(Request("POST", body=body, headers={"X-Request-Id": "in-process-1"}))
+    finally:
+        target.stop()
+    assert reply.status == 200 and reply.json() == {"score": {"0": 7}}
+    assert [(r["collection"], r["request_id"]) for r in records(caplog)] == [
+        ("model_inputs", "in-process-1"),
+        ("model_outputs", "in-process-1"),
+    ]
