@@ -123,6 +123,22 @@ def test_symlinks_out_of_the_bundle_are_refused(app: Path, tmp_path_factory: pyt
         Model.get_model_path("m", version=7)
 
 
+def test_the_working_directory_fallback_does_not_follow_a_symlink_out_of_the_app(
+    app: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`./NAME` is azureml-core's last resort; a link there must not hand the script a file from elsewhere."""
+    outside = tmp_path_factory.mktemp("outside")
+    put(outside, "secret.pkl")
+    (app / "stolen.pkl").symlink_to(outside / "secret.pkl")
+    (app / "stolen_dir").symlink_to(outside)
+    for name in ("stolen.pkl", "stolen_dir"):
+        with pytest.raises(WebserviceException, match=f"{name} leads outside {app}; models must stay inside it"):
+            Model.get_model_path(name)
+    put(app / "real", "model.pkl")
+    (app / "linked").symlink_to(app / "real")  # a link that stays inside is fine
+    assert Model.get_model_path("linked") == "linked"
+
+
 CHECK = """
 import json, os, sys
 from adapter.azureml import shim as azureml_shim

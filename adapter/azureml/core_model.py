@@ -4,7 +4,8 @@ In an AML deployment `get_model_path` finds registered models in the container's
 the bundle (`models/NAME/VERSION/`), and the lookup follows azureml-core 1.61's local rules and error messages, so a
 script cannot tell: `version` must be an int; no version means the highest; the version folder must hold exactly one
 file or folder, whose path is returned; then `AML_APP_ROOT/azureml-models` (where azureml-core looks) and
-`./NAME`. Names must be model names (AML's rule), so a lookup cannot leave the bundle, nor follow a symlink out.
+`./NAME`. Names must be model names (AML's rule), so a lookup cannot leave the bundle, nor follow a symlink out of
+it (or, for `./NAME`, out of the app root).
 
 Without azureml-core this module is `azureml.core.model`, with only `Model.get_model_path`. With azureml-core
 installed its own module stays (its other modules import from it) and only `get_model_path` is replaced
@@ -72,6 +73,8 @@ def resolve(model_name: str, version: int | None = None) -> str:
             return found
     logger.debug("Model %s (version %s) is in none of %s; trying ./%s", model_name, version, caches, model_name)
     if os.path.exists(model_name):
+        # The working directory is the app root; a symlink there must not lead the script out of it.
+        _contained(models.app_root(), Path(model_name))
         return model_name
     message = NOT_FOUND.format(model_name, " or ".join(str(c) for c in caches), os.getcwd())
     # azureml-core reports a missing pinned version as a WebserviceException, a missing latest one as not found.
@@ -120,9 +123,9 @@ def _from_cache(cache: Path, name: str, version: int | None) -> str | None:
     return str(path)
 
 
-def _contained(real_cache: Path, path: Path) -> None:
-    if not models.inside(real_cache, path):
-        raise _error("WebserviceException", f"{path} leads outside {real_cache}; models must stay inside it.")
+def _contained(real_root: Path, path: Path) -> None:
+    if not models.inside(real_root, path):
+        raise _error("WebserviceException", f"{path} leads outside {real_root}; models must stay inside it.")
 
 
 def _error(kind: str, message: str) -> Exception:

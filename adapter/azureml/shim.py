@@ -1,9 +1,12 @@
 """Serve our modules under the `azureml.*` names score scripts import, installed or not.
 
-Like azmlinfsrv, our `aml_request`/`aml_response` always win over `azureml-contrib-services`; their parent
-packages come from a real installation when there is one (so `azureml.core` stays intact), else they are empty
-namespace packages. `azureml.core.model` is ours without azureml-core; with it, azureml-core's module stays (its
-other modules import from it) and ours extends it (`EXTENDED`). Nothing else of `azureml` is provided.
+Like azmlinfsrv, our `aml_request`/`aml_response` always win over `azureml-contrib-services`, and over azmlinfsrv's
+own `azureml_inference_server_http.api` (installed in many development environments: its `@rawhttp` would set its
+flag, not ours). The data collection APIs (`azureml.monitoring`, `azureml.ai.monitoring`) are always ours too: the
+real ones cannot work outside an AML container (see `adapter.azureml.data_collection`). Parent packages come from a
+real installation when there is one (so `azureml.core` stays intact), else they are empty namespace packages.
+`azureml.core.model` is ours without azureml-core; with it, azureml-core's module stays (its other modules import
+from it) and ours extends it (`EXTENDED`). Nothing else of `azureml` is provided.
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ ALIASES = {
     "azureml.contrib.services.aml_request": "adapter.azureml.aml_request",
     "azureml.contrib.services.aml_response": "adapter.azureml.aml_response",
     "azureml.core.model": "adapter.azureml.core_model",
+    "azureml_inference_server_http.api.aml_request": "adapter.azureml.aml_request",
+    "azureml_inference_server_http.api.aml_response": "adapter.azureml.aml_response",
+    "azureml.monitoring": "adapter.azureml.monitoring_v1",
+    "azureml.monitoring.modeldatacollector": "adapter.azureml.monitoring_v1",
+    "azureml.ai.monitoring": "adapter.azureml.monitoring_v2",
+    "azureml.ai.monitoring.collector": "adapter.azureml.monitoring_v2",
+    "azureml.ai.monitoring.context": "adapter.azureml.monitoring_v2",
 }
 #: Aliases whose installed module, when there is one, is kept and handed to the target's `extend_installed`.
 EXTENDED = frozenset({"azureml.core.model"})
@@ -74,6 +84,11 @@ class _AzuremlFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Put the finder first on `sys.meta_path` (idempotent)."""
+    """Put the finder first on `sys.meta_path` (idempotent), and forget any aliased module something imported from
+    an installed package before, so the script's import reaches the finder."""
     if not any(isinstance(finder, _AzuremlFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _AzuremlFinder())
+    for alias, target in ALIASES.items():
+        loaded = sys.modules.get(alias)
+        if loaded is not None and alias not in EXTENDED and loaded is not sys.modules.get(target):
+            del sys.modules[alias]

@@ -1,0 +1,415 @@
+"""Where the data that score scripts collect goes: the sink behind `azureml.monitoring.ModelDataCollector` (SDK v1,
+`adapter.azureml.monitoring_v1`) and `azureml.ai.monitoring.Collector` (SDK v2, `adapter.azureml.monitoring_v2`).
+
+In AML, collected rows go to the workspace's blob storage through AML-only machinery: v1 through a native library
+that only loads in AML's AKS images (on PyPI it is broken for Python 3.11: "Invalid or corrupted package"), v2
+through the model data collector sidecar that managed online endpoints run next to the container (127.0.0.1:50011).
+Neither exists in a Function App, so the adapter always serves both APIs itself, installed or not, and sends each
+`collect` call:
+
+- by default, to one INFO record of the `adapter.datacollection` logger, `Data collection: {json}`, which the
+  Functions host sends to Application Insights as a trace of the invocation (`AML_DATA_COLLECTION_LOG=false` turns
+  it off). Its data is capped at `AML_DATA_COLLECTION_MAX_CHARS` (16384) characters: whole rows are kept while they
+  fit, and the record then says `"truncated":true` and how many rows it kept;
+- with `AML_DATA_COLLECTION_DIR`, also to JSON Lines files, `DIR/COLLECTION/YYYY-MM-DD.jsonl` (UTC days), capped at
+  `AML_DATA_COLLECTION_FILE_MAX_CHARS` (1 MiB) per record.
+
+`AML_DATA_COLLECTION_SAMPLE_RATE` (0 to 1, like AML's `data_collector.sampling_rate`) collects that fraction of the
+requests, chosen by request id so that a request's inputs and outputs are kept or dropped together.
+
+A record: `collection`, `designation` (v1), `correlation_id`, `request_id` (the `x-request-id` the client got back),
+`columns` (or null), `rows` (arrays, or objects for dict rows), `row_count`, `truncated`; files add `time`.
+
+Collecting never fails or slows the request: a value that cannot be written as JSON, an unwritable folder or any
+other error is logged as a warning and the call returns as usual; the work per call is bounded by the caps, however
+large the data (rows are measured before they are serialised, and only as many as fit are).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import math
+import os
+import random
+import re
+import sys
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapter import paths
+from adapter.request_context import current_request_id
+
+logger = logging.getLogger("adapter.datacollection")
+
+#: What each collected record's message starts with, so it can be found among the traces (see docs/data-collection.md).
+MESSAGE_PREFIX = "Data collection: "
+DEFAULT_MAX_CHARS = 16384
+DEFAULT_FILE_MAX_CHARS = 1 << 20
+#: Below this, a cap could not hold even a few columns; a smaller setting is raised to it.
+MIN_MAX_CHARS = 256
+#: Tables up to this many cells are converted in one go; larger ones in chunks, as far as the cap reaches.
+_SMALL_CELLS = 4096
+_FALSE = {"0", "false", "no", "off"}
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class Config:
+    log: bool = True
+    directory: Path | None = None
+    max_chars: int = DEFAULT_MAX_CHARS
+    file_max_chars: int = DEFAULT_FILE_MAX_CHARS
+    sample_rate: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """The settings; a bad value is logged and its default used (collection must never stop a script)."""
+        env = os.environ if env is None else env
+        directory = env.get("AML_DATA_COLLECTION_DIR", "").strip()
+        return cls(
+            log=env.get("AML_DATA_COLLECTION_LOG", "true").strip().lower() not in _FALSE,
+            directory=(paths.app_root(env) / Path(directory).expanduser()) if directory else None,
+            max_chars=_chars(env, "AML_DATA_COLLECTION_MAX_CHARS", DEFAULT_MAX_CHARS),
+            file_max_chars=_chars(env, "AML_DATA_COLLECTION_FILE_MAX_CHARS", DEFAULT_FILE_MAX_CHARS),
+            sample_rate=_rate(env, "AML_DATA_COLLECTION_SAMPLE_RATE"),
+        )
+
+
+def _rate(env: Mapping[str, str], name: str) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return 1.0
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:
+        logger.warning("%s=%r is not a fraction from 0 to 1; collecting every request", name, text)
+        return 1.0
+    return rate
+
+
+def sampled(rate: float, request_id: str | None) -> bool:
+    """Whether this request's data is collected: decided by its request id, so a request's inputs and outputs are
+    collected together or not at all (random outside a request)."""
+    if rate >= 1.0:
+        return True
+    if request_id is None:
+        return random.random() < rate
+    return zlib.crc32(request_id.encode("utf-8", "surrogatepass")) < rate * 2**32
+
+
+def _chars(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return max(int(text), MIN_MAX_CHARS)
+    except ValueError:
+        logger.warning("%s=%r is not a whole number of characters; using %d", name, text, default)
+        return default
+
+
+class Sink:
+    """Writes collected data where the configuration says. One per collector; safe to use from several threads."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        if config is None:
+            try:
+                config = Config.from_env()
+            except Exception as ex:  # noqa: BLE001 - e.g. a folder under an unknown user's ~: never fail init()
+                logger.warning("Data collection settings cannot be read (%s); collecting to the log only", describe(ex))
+                config = Config()
+        self.config = config
+        self._made_dirs: set[Path] = set()
+        self._failing: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def collect(
+        self,
+        collection: str,
+        data: object,
+        correlation_id: str | None,
+        fields: Mapping[str, object] | None = None,
+        columns: list[str] | None = None,
+    ) -> Exception | None:
+        """Send one `collect` call's data, with `fields` after the collection name and `columns` naming the
+        values of rows that do not name them; never raises. Returns the error that made it skip the data, if any."""
+        collection = str(collection)
+        to_log = self.config.log and logger.isEnabledFor(logging.INFO)
+        if not to_log and self.config.directory is None:
+            return None  # nothing would see it: not even the cost of reading the data
+        request_id = current_request_id()
+        if not sampled(self.config.sample_rate, request_id):
+            return None
+        try:
+            head: dict[str, object] = {"collection": collection, **(fields or {})}
+            head["correlation_id"] = correlation_id
+            head["request_id"] = request_id
+            table = Table.of(data, columns)
+            text = None
+            if to_log:
+                text = record_text(head, table, self.config.max_chars, "MAX_CHARS")
+                logger.info("%s%s", MESSAGE_PREFIX, text)
+            if self.config.directory is not None:
+                now = _utc_now()
+                if text is not None and text.endswith(',"truncated":false}'):
+                    line = '{"time":"' + now + '",' + text[1:]  # the log's record has all of it: not serialised again
+                else:
+                    line = record_text({"time": now, **head}, table, self.config.file_max_chars, "FILE_MAX_CHARS")
+                self._write(collection, line)
+        except Exception as ex:  # noqa: BLE001 - whatever the data does, the request goes on
+            logger.warning("Data collection for %r skipped its data: %s", collection, describe(ex))
+            return ex
+        return None
+
+    def _write(self, collection: str, text: str) -> None:
+        assert self.config.directory is not None
+        folder = self.config.directory / safe_name(collection)
+        path = folder / (time.strftime("%Y-%m-%d", time.gmtime()) + ".jsonl")
+        try:
+            if folder not in self._made_dirs:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._made_dirs.add(folder)
+            # One write of one line, appended: lines from concurrent calls (and processes) do not interleave.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            try:
+                payload = (text + "\n").encode("utf-8")
+                while payload:
+                    payload = payload[os.write(fd, payload) :]
+            finally:
+                os.close(fd)
+        except OSError as ex:
+            with self._lock:
+                first = path not in self._failing
+                self._failing.add(path)
+            if first:  # once per file until it works again: a read-only share must not flood the log
+                also = " (the log still gets each record)" if self.config.log else ""
+                logger.warning("Data collection cannot write to %s: %s%s", path, describe(ex), also)
+            return
+        if self._failing:
+            with self._lock:
+                self._failing.discard(path)
+
+
+def safe_name(collection: str) -> str:
+    """A folder name for a collection that stays inside the data folder whatever the script named it."""
+    name = _UNSAFE_NAME.sub("_", collection)[:100]
+    return name if name and not name.startswith(".") else "_" + name
+
+
+# --- the data as a table -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    columns: list[str] | None
+    row_count: int
+    #: The rows, produced lazily (a large table is converted only as far as the cap reaches).
+    rows: Iterable[object]
+    #: All rows at once when the table is small: one serialisation instead of one per row.
+    small: list[object] | None = None
+
+    @classmethod
+    def of(cls, data: object, columns: list[str] | None = None) -> Table:
+        """Rows as AML's collectors see them: a DataFrame's rows, a 2-D array's or a list of lists' rows; a flat
+        list, a 1-D array, a dict or a single value are one row."""
+        pandas = sys.modules.get("pandas")
+        numpy = sys.modules.get("numpy")
+        if pandas is not None and isinstance(data, pandas.Series):
+            data = data.to_frame()
+        if pandas is not None and isinstance(data, pandas.DataFrame):
+            names = [str(c) for c in data.columns]
+            # dtype=object: dates come out as Timestamps (written as ISO text), not as numbers of nanoseconds.
+            frame = data
+            return _chunked(
+                len(frame),
+                len(names),
+                # A slice costs as much as the conversion itself: small frames are converted whole.
+                lambda a, b: (frame if b - a == len(frame) else frame.iloc[a:b]).to_numpy(dtype=object).tolist(),
+                names,
+            )
+        if numpy is not None and isinstance(data, numpy.ndarray):
+            array = data if data.ndim >= 2 else data.reshape(1, -1)
+            width = int(array.size // array.shape[0]) if array.shape[0] else 0
+            return _chunked(array.shape[0], width, lambda a, b: array[a:b].tolist(), columns)
+        if isinstance(data, (list, tuple)):
+            if (
+                data
+                and isinstance(data[0], (list, tuple, dict))
+                or (numpy is not None and data and isinstance(data[0], numpy.ndarray))
+            ):
+                return cls(columns, len(data), data, list(data) if len(data) * 8 <= _SMALL_CELLS else None)
+            return cls(columns, 1, [data], [data])
+        return cls(columns, 1, [data], [data])
+
+
+def _chunked(count: int, width: int, rows_between: Callable[[int, int], list[Any]], columns: list[str] | None) -> Table:
+    if count * max(width, 1) <= _SMALL_CELLS:
+        everything = rows_between(0, count)
+        return Table(columns, count, everything, everything)
+    step = max(1, _SMALL_CELLS // max(width, 1))
+
+    def chunks() -> Iterator[object]:
+        for start in range(0, count, step):
+            yield from rows_between(start, min(start + step, count))
+
+    return Table(columns, count, chunks())
+
+
+def record_text(head: Mapping[str, object], table: Table, cap: int, setting: str) -> str:
+    """The record as one line of JSON: `head`, then as many whole rows as fit in `cap` characters."""
+    names = table.columns
+    if names is not None and len(names) > _SMALL_CELLS // 8 and len(dumps(names)) > cap // 2:
+        names = None  # a table so wide its names alone would crowd out the rows
+    document = {**head, "columns": names}
+    start = dumps(document)[:-1]  # one serialisation for the head and the names: this runs on every request
+    kept, rows = _fitting_rows(table, cap - len(start))
+    text = f'{start},"rows":[{rows}],"row_count":{table.row_count}'
+    if kept == table.row_count:
+        return _escape_raw(text + ',"truncated":false}')
+    why = (
+        f"kept {kept} of {table.row_count} rows: the data is capped at {cap} characters (AML_DATA_COLLECTION_{setting})"
+    )
+    return _escape_raw(text + ',"truncated":true,"truncation":' + dumps(why) + "}")
+
+
+def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
+    if table.small is not None and _fits(table.small, budget):
+        text = dumps(table.small)[1:-1]
+        if len(text) <= budget:
+            return len(table.small), text
+    parts: list[str] = []
+    used = 0
+    for row in table.rows:
+        if not _fits(row, budget - used):  # measured first: a huge row is never serialised
+            break
+        text = dumps(row)
+        if used + len(text) + 1 > budget:
+            break
+        parts.append(text)
+        used += len(text) + 1
+    return len(parts), ",".join(parts)
+
+
+#: Values that take a few characters of JSON; whatever their number, each costs at least one.
+_SHORT = frozenset({int, float, bool, type(None)})
+
+
+def _fits(value: object, limit: int) -> bool:
+    """Whether `value` will roughly fit in `limit` characters of JSON; its cost is bounded by `limit`, not by the
+    size of `value` (each item visited counts for at least one character)."""
+    numpy = sys.modules.get("numpy")
+    size = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind in _SHORT:
+            size += 6
+        elif kind is list or kind is tuple:
+            size += len(item) + 1  # type: ignore[arg-type]
+            for cell in item[: limit + 1]:  # type: ignore[index]  # rows of numbers and text, without the stack
+                cell_kind = type(cell)
+                if cell_kind in _SHORT:
+                    size += 6
+                elif cell_kind is str:
+                    size += len(cell) + 2
+                else:
+                    stack.append(cell)
+        elif isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, (list, tuple)):
+            size += len(item) + 1
+            stack.extend(item[: limit + 1])
+        elif isinstance(item, dict):
+            for key, nested in item.items():
+                size += len(str(key)) + 4
+                stack.append(nested)
+                if size > limit:
+                    return False
+            size += 1
+        elif numpy is not None and isinstance(item, numpy.ndarray):
+            if item.dtype == object:
+                stack.extend(item.ravel()[: limit + 1].tolist())
+            size += item.size * max(2, min(item.itemsize, 24)) + 1
+        else:
+            size += 6
+        if size > limit:
+            return False
+    return True
+
+
+def dumps(value: object) -> str:
+    """Compact JSON, valid everywhere: NaN and infinities become null, numpy and date values their plain forms."""
+    try:
+        return _ENCODER.encode(value)
+    except ValueError as ex:
+        if "Out of range float" not in str(ex):
+            raise
+        return _ENCODER.encode(_finite(value))
+
+
+def _plain(value: object) -> object:
+    """What `json` cannot write by itself, when it has an obvious JSON form; anything else is not serialisable."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.generic):
+        return _finite(value.item())
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return _finite(value.tolist())
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return None
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: Made once: `json.dumps` with options builds an encoder per call, a cost paid on every request here.
+_ENCODER = json.JSONEncoder(allow_nan=False, default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def describe(ex: BaseException) -> str:
+    """The error in a few words for a log line: never a traceback, never much of the data an error message may
+    quote, and no control characters (a message may quote a script's text)."""
+    text = f"{type(ex).__name__}: {ex}"
+    text = text if len(text) <= 300 else text[:300] + "..."
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+#: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def _escape_raw(text: str) -> str:
+    """JSON text with no character a terminal or log viewer could take for a control."""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

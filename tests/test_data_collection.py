@@ -1,0 +1,438 @@
+"""Data collection (issue 15): scripts using `azureml.monitoring.ModelDataCollector` (SDK v1) or
+`azureml.ai.monitoring.Collector` (SDK v2) run unchanged, their data goes to the log (and to JSON Lines files with
+AML_DATA_COLLECTION_DIR) with the request id the client got back, and collecting never fails a request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from targets import ROOT, Request, Serve, script_env
+
+from adapter import request_context
+from adapter.azureml import data_collection
+from adapter.azureml.data_collection import MESSAGE_PREFIX, Config
+from adapter.azureml.monitoring_v1 import ModelDataCollector
+from adapter.azureml.monitoring_v2 import BasicCorrelationContext, Collector
+
+
+@pytest.fixture(autouse=True)
+def _only_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("AML_DATA_COLLECTION")]:
+        monkeypatch.delenv(name)
+
+
+def records(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    """The collected records in the log, parsed (which also proves each is valid JSON)."""
+    found = []
+    for record in caplog.records:
+        message = record.getMessage()
+        if record.name == "adapter.datacollection" and message.startswith(MESSAGE_PREFIX):
+            found.append(json.loads(message[len(MESSAGE_PREFIX) :]))
+    return found
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+@pytest.fixture
+def request_id() -> Iterator[str]:
+    token = request_context.request_id.set("req-42")
+    yield "req-42"
+    request_context.request_id.reset(token)
+
+
+# --- SDK v1: ModelDataCollector ---
+
+
+def test_v1_inputs_return_azureml_monitorings_correlation_headers(
+    caplog: pytest.LogCaptureFixture, request_id: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    inputs = ModelDataCollector("best", designation="inputs", feature_names=["f1", "f2"], model_version="3")
+    correlation = inputs.collect([[1, 2], [3, 4]], user_correlation_id="mine")
+    assert correlation is not None
+    assert list(correlation) == [
+        "$aml_dc_scoring_timestamp",
+        "$aml_request_id",
+        "$aml_dc_correlation_id",
+        "$aml_dc_boundary",
+        "$aml_workspace",
+        "$aml_service_name",
+        "$aml_model_name",
+        "$aml_model_version",
+    ]
+    assert correlation["$aml_request_id"] == request_id
+    assert str(correlation["$aml_dc_correlation_id"]).startswith("mine-")
+    assert correlation["$aml_model_name"] == "best" and correlation["$aml_model_version"] == "3"
+    [record] = records(caplog)
+    assert record == {
+        "collection": "best.inputs",
+        "designation": "inputs",
+        "model": "best",
+        "model_version": "3",
+        "correlation_id": correlation["$aml_dc_correlation_id"],
+        "request_id": request_id,
+        "columns": ["f1", "f2"],
+        "rows": [[1, 2], [3, 4]],
+        "row_count": 2,
+        "truncated": False,
+    }
+
+
+def test_v1_add_correlations_ties_predictions_to_their_inputs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    inputs = ModelDataCollector("m", designation="inputs")
+    predictions = ModelDataCollector("m", designation="predictions", feature_names=["p"])
+    correlation = inputs.collect(np.array([1.0, 2.0]))
+    assert correlation is not None
+    values = [correlation[name] for name in ModelDataCollector.CORRELATION_HEADERS]
+    assert predictions.add_correlations([0.5], correlation) == [0.5, *values]
+    as_array = predictions.add_correlations(np.array([0.5, 0.7]), correlation)
+    assert as_array.shape == (1, 10)
+    frame = predictions.add_correlations(pd.DataFrame({"p": [0.5, 0.7]}), correlation)
+    assert list(frame.columns) == ["p", *ModelDataCollector.CORRELATION_HEADERS]
+    assert predictions.add_correlations([0.5], None) == [0.5]
+    assert predictions.collect(frame) is None  # only "inputs" returns correlations, as in AML
+    assert predictions.collect(predictions.add_correlations([0.9], correlation)) is None
+    first, by_frame, by_list = records(caplog)
+    assert first["rows"] == [[1.0, 2.0]]  # a 1-D array is one row, as AML's collector writes it
+    assert by_frame["correlation_id"] == by_list["correlation_id"] == correlation["$aml_dc_correlation_id"]
+    assert by_list["columns"] == ["p", *ModelDataCollector.CORRELATION_HEADERS]
+
+
+def test_v1_designations(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    ModelDataCollector("m").collect([1])
+    ModelDataCollector("m", designation="signals", collection_name="drift").collect([2])
+    wrong = ModelDataCollector("m", designation="outputs")
+    assert wrong.collect([3]) is None
+    assert [(r["collection"], r["designation"]) for r in records(caplog)] == [
+        ("m.general", "general"),
+        ("m.drift", "signals"),
+    ]
+    assert any("Incorrect designation value 'outputs'" in w for w in warnings(caplog))
+
+
+# --- SDK v2: Collector ---
+
+
+def test_v2_collect_returns_the_context_that_correlates_inputs_and_outputs(
+    caplog: pytest.LogCaptureFixture, request_id: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    inputs, outputs = Collector(name="model_inputs"), Collector(name="model_outputs")
+    frame = pd.DataFrame({"x": [1.5, float("nan")], "when": pd.to_datetime(["2024-01-02", "2024-03-04"])})
+    context = inputs.collect(frame)
+    assert isinstance(context, BasicCorrelationContext) and context.get_id()
+    assert outputs.collect(pd.DataFrame({"score": [3]}), context) is context
+    mine = BasicCorrelationContext(id="my-id", headers={"h": "v"})
+    assert inputs.collect(frame, mine) is mine
+    first, second, third = records(caplog)
+    assert first["correlation_id"] == second["correlation_id"] == context.get_id()
+    assert third["correlation_id"] == "my-id"
+    assert first["request_id"] == request_id and "designation" not in first
+    assert first["columns"] == ["x", "when"]
+    assert first["rows"] == [[1.5, "2024-01-02T00:00:00"], [None, "2024-03-04T00:00:00"]]  # NaN as null: valid JSON
+
+
+def test_bad_values_are_logged_and_skipped_and_on_error_is_told(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    seen: list[Exception] = []
+    collector = Collector(name="c", on_error=seen.append)
+    context = collector.collect([object()])
+    assert context.get_id()  # the script goes on as usual
+    assert len(seen) == 1 and isinstance(seen[0], TypeError)
+    assert Collector(name="d", on_error=lambda e: 1 / 0).collect({"s": {1j}}) is not None  # its on_error may fail too
+    v1 = ModelDataCollector("m", designation="inputs")
+    assert v1.collect([b"bytes"]) is not None  # still returns its correlations
+    nested: list[object] = []
+    for _ in range(3000):  # small enough to fit the cap, too deep for `json`
+        nested = [nested]
+    v1.collect([nested])
+    assert records(caplog) == []
+    skipped = [w for w in warnings(caplog) if "skipped its data" in w]
+    assert len(skipped) == 4, skipped
+    assert "not JSON serializable" in skipped[0]
+
+
+def test_control_characters_never_reach_the_log_raw(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    text = "a\x1b[31mred\r\nforged line\x07\x85\u2028é✓"
+    Collector(name="c").collect([text])
+    ModelDataCollector("m", feature_names=7)  # type: ignore[arg-type]  # not names: collected without, no raise
+
+    class Hostile(Exception):
+        pass
+
+    def on_error(error: Exception) -> None:
+        raise Hostile("bad\r\nWARNING forged")
+
+    Collector(name="d", on_error=on_error).collect([object()])
+    for record in caplog.records:
+        message = record.getMessage()
+        assert not any(ch in message for ch in "\x1b\r\n\x07\x85\u2028"), message
+    [record] = records(caplog)
+    assert record["rows"] == [[text]]  # the JSON still says exactly what was collected, and é✓ stay readable
+    assert "é✓" in caplog.records[0].getMessage()
+
+
+def test_huge_data_is_capped_with_a_clear_marker(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_MAX_CHARS", "2000")
+    collector = Collector(name="big")
+    collector.collect(pd.DataFrame(np.arange(3_000_000).reshape(-1, 3)))  # a million rows
+    collector.collect(["x" * 50_000_000])  # one row larger than the cap
+    collector.collect(np.zeros((10, 100_000)))  # rows wider than the cap
+    many, one, wide = records(caplog)
+    assert many["row_count"] == 1_000_000 and many["truncated"] is True
+    assert 0 < len(many["rows"]) < 1_000_000  # type: ignore[arg-type]
+    assert many["rows"][:2] == [[0, 1, 2], [3, 4, 5]]  # type: ignore[index]
+    assert many["truncation"] == (
+        f"kept {len(many['rows'])} of 1000000 rows: the data is capped at 2000 characters "  # type: ignore[arg-type]
+        "(AML_DATA_COLLECTION_MAX_CHARS)"
+    )
+    assert (one["rows"], one["row_count"], one["truncated"]) == ([], 1, True)
+    assert (wide["rows"], wide["row_count"], wide["truncated"]) == ([], 10, True)
+    for record in caplog.records:
+        assert len(record.getMessage()) < 2000 + 400  # the cap, plus the record's own fields
+
+
+def test_files_one_per_collection_and_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_id: str) -> None:
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path / "collected"))
+    monkeypatch.setenv("AML_DATA_COLLECTION_LOG", "false")
+    Collector(name="model_inputs").collect(pd.DataFrame({"a": [1, 2]}))
+    Collector(name="model_inputs").collect(pd.DataFrame({"a": [3]}))
+    Collector(name="../../escape").collect([1])
+    files = sorted(p.relative_to(tmp_path / "collected") for p in (tmp_path / "collected").rglob("*.jsonl"))
+    assert [f.parent.name for f in files] == ["_.._.._escape", "model_inputs"]
+    assert all(f.name.endswith(".jsonl") and len(f.stem) == len("2024-01-31") for f in files)
+    lines = (tmp_path / "collected" / files[1]).read_text().splitlines()
+    first, second = (json.loads(line) for line in lines)
+    assert first["rows"] == [[1], [2]] and second["rows"] == [[3]]
+    assert first["request_id"] == request_id and first["time"].endswith("+00:00")
+
+
+def test_an_unwritable_folder_is_reported_once_and_the_log_still_gets_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Here a file stands where the folder should be, which stops even root (a read-only share behaves alike)."""
+    caplog.set_level(logging.INFO)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(blocked))
+    collector = Collector(name="c")
+    for i in range(3):
+        collector.collect([i])
+    assert [r["rows"] for r in records(caplog)] == [[[0]], [[1]], [[2]]]
+    [warning] = [w for w in warnings(caplog) if "cannot write" in w]
+    assert str(blocked / "c") in warning and "the log still gets each record" in warning
+
+
+def test_settings() -> None:
+    assert Config.from_env({}) == Config()
+    config = Config.from_env(
+        {
+            "AML_DATA_COLLECTION_LOG": "off",
+            "AML_DATA_COLLECTION_DIR": "data",
+            "AML_DATA_COLLECTION_MAX_CHARS": "10",
+            "AML_DATA_COLLECTION_FILE_MAX_CHARS": "lots",
+            "AML_DATA_COLLECTION_SAMPLE_RATE": "0.25",
+            "AML_APP_ROOT": "/srv/app",
+        }
+    )
+    assert config == Config(
+        False, Path("/srv/app/data"), data_collection.MIN_MAX_CHARS, Config().file_max_chars, sample_rate=0.25
+    )
+    for bad in ("2", "-0.1", "half", "nan"):
+        assert Config.from_env({"AML_DATA_COLLECTION_SAMPLE_RATE": bad}).sample_rate == 1.0
+
+
+def test_sampling_keeps_or_drops_a_requests_inputs_and_outputs_together(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_SAMPLE_RATE", "0.3")
+    inputs, outputs = Collector(name="in"), Collector(name="out")
+    for n in range(1000):
+        token = request_context.request_id.set(f"request-{n}")
+        try:
+            outputs.collect([n], inputs.collect([n]))
+        finally:
+            request_context.request_id.reset(token)
+    kept: dict[object, list[object]] = {}
+    for record in records(caplog):
+        kept.setdefault(record["request_id"], []).append(record["collection"])
+    assert all(collections == ["in", "out"] for collections in kept.values())
+    assert 200 < len(kept) < 400  # about 30% of the requests
+
+
+def test_nothing_is_read_when_nothing_would_see_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_LOG", "false")
+
+    class Exploding:
+        def __getattribute__(self, name: str) -> object:
+            raise AssertionError("the data was read")
+
+    Collector(name="c").collect(Exploding())
+    assert caplog.records == []  # reading it would have raised, and been logged as skipped data
+
+
+# --- imports: ours whether or not the Azure packages are installed ---
+
+IMPORT_CHECK = """
+import json
+from adapter.azureml import shim
+shim.install()
+from azureml.monitoring import ModelDataCollector
+from azureml.monitoring.modeldatacollector import ModelDataCollector as FromModule
+from azureml.ai.monitoring import Collector
+from azureml.ai.monitoring.context import BasicCorrelationContext
+print(json.dumps([ModelDataCollector.__module__, FromModule is ModelDataCollector, Collector.__module__,
+                  BasicCorrelationContext.__module__]))
+"""
+OURS = ["adapter.azureml.monitoring_v1", True, "adapter.azureml.monitoring_v2", "adapter.azureml.monitoring_v2"]
+
+
+def run_import_check(extra: Path | None) -> object:
+    path = [str(ROOT)] + ([str(extra)] if extra else [])
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_CHECK],
+        env={"PYTHONPATH": ":".join(path), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_imports_without_the_azure_packages() -> None:
+    assert run_import_check(None) == OURS
+
+
+def test_imports_are_ours_even_with_the_azure_packages_installed(tmp_path: Path) -> None:
+    """They cannot work in a Function App (v1: a native library and AKS storage; v2: AML's sidecar)."""
+    broken = "raise ImportError('the installed package must not be used')\n"
+    for relative in (
+        "azureml/__init__.py",
+        "azureml/ai/__init__.py",
+        "azureml/monitoring/__init__.py",
+        "azureml/monitoring/modeldatacollector.py",
+        "azureml/ai/monitoring/__init__.py",
+        "azureml/ai/monitoring/context/__init__.py",
+    ):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(broken if "monitoring" in relative else "")
+    assert run_import_check(tmp_path) == OURS
+
+
+# --- end to end: unchanged scripts through `adapter serve` ---
+
+
+def collected(log: Path) -> list[dict[str, object]]:
+    return [
+        json.loads(line.split(MESSAGE_PREFIX, 1)[1]) for line in log.read_text().splitlines() if MESSAGE_PREFIX in line
+    ]
+
+
+def test_a_v1_script_answers_and_its_rows_reach_the_log_and_files_with_the_request_id(tmp_path: Path) -> None:
+    env = script_env("collect_v1.py", AML_DATA_COLLECTION_DIR=str(tmp_path / "dc"))
+    server = Serve(env, tmp_path / "serve.log")
+    try:
+        body = json.dumps({"data": [[1, 2, 3], [4, 5, 6]]}).encode()
+        reply = server.send(Request("POST", body=body, headers={"X-Request-Id": "client-v1"}))
+        assert reply.status == 200
+        assert json.loads(reply.json()) == {"result": [14.5, 19.0]}  # type: ignore[arg-type]
+        anonymous = server.send(Request("POST", body=body))
+        generated = anonymous.headers["x-request-id"]
+    finally:
+        server.stop()
+    logged = collected(tmp_path / "serve.log")
+    assert [(r["collection"], r["request_id"]) for r in logged] == [
+        ("sklearn_regression_model.pkl.inputs", "client-v1"),
+        ("sklearn_regression_model.pkl.predictions", "client-v1"),
+        ("sklearn_regression_model.pkl.inputs", generated),
+        ("sklearn_regression_model.pkl.predictions", generated),
+    ]
+    inputs, predictions = logged[:2]
+    assert inputs["columns"] == ["feat1", "feat2", "feat3"] and inputs["rows"] == [[1, 2, 3], [4, 5, 6]]
+    assert predictions["rows"][0][:2] == [14.5, 19.0]  # type: ignore[index]
+    assert predictions["correlation_id"] == inputs["correlation_id"]
+    filed = [
+        json.loads(line)
+        for path in sorted((tmp_path / "dc").rglob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    assert sorted((r["collection"], r["request_id"], r["rows"][0][0]) for r in filed) == sorted(  # type: ignore[index]
+        (r["collection"], r["request_id"], r["rows"][0][0])
+        for r in logged  # type: ignore[index]
+    )
+
+
+def test_a_v2_script_answers_and_its_rows_reach_the_log_with_the_request_id(tmp_path: Path) -> None:
+    server = Serve(script_env("collect_v2.py"), tmp_path / "serve.log")
+    try:
+        body = json.dumps({"data": {"col1": [1, 2, 3], "col2": [2, 3, 4]}}).encode()
+        reply = server.send(Request("POST", body=body, headers={"X-Request-Id": "client-v2"}))
+    finally:
+        server.stop()
+    assert reply.status == 200
+    assert reply.json() == {"score": {"0": 4, "1": 7, "2": 10}}
+    inputs, outputs = collected(tmp_path / "serve.log")
+    assert inputs == {
+        "collection": "model_inputs",
+        "correlation_id": inputs["correlation_id"],
+        "request_id": "client-v2",
+        "columns": ["col1", "col2"],
+        "rows": [[1, 2], [2, 3], [3, 4]],
+        "row_count": 3,
+        "truncated": False,
+    }
+    assert outputs["rows"] == [[4], [7], [10]]
+    assert outputs["correlation_id"] == inputs["correlation_id"] and outputs["request_id"] == "client-v2"
+
+
+def test_the_collection_benchmark_runs() -> None:
+    """`python -m bench.collection` keeps working; its numbers belong in its report, not in pass/fail."""
+    from bench import collection
+
+    result = collection.measure(calls=3, repeats=2)
+    assert set(result["ratio"]) == {"log", "files"} and result["run_us"] > 0
+    assert "| log record |" in collection.markdown(result)
+    assert logging.getLogger("adapter.datacollection").handlers == []  # it cleaned up after itself
+
+
+@pytest.mark.parametrize("timeout_ms", ["", "60000"])
+def test_through_the_functions_in_process_the_records_carry_the_request_id(
+    caplog: pytest.LogCaptureFixture, timeout_ms: str
+) -> None:
+    """The function the Functions worker calls, with run() inline and (with a timeout shorter than the host's) on a
+    runner thread: either way the collector knows the request."""
+    from targets import InProcess
+
+    caplog.set_level(logging.INFO)
+    target = InProcess(script_env("collect_v2.py", **({"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {})))
+    try:
+        body = json.dumps({"data": {"col1": [1], "col2": [5]}}).encode()
+        reply = target.send(Request("POST", body=body, headers={"X-Request-Id": "in-process-1"}))
+    finally:
+        target.stop()
+    assert reply.status == 200 and reply.json() == {"score": {"0": 7}}
+    assert [(r["collection"], r["request_id"]) for r in records(caplog)] == [
+        ("model_inputs", "in-process-1"),
+        ("model_outputs", "in-process-1"),
+    ]
