@@ -8,8 +8,8 @@ Query's generated function sends (`python -m adapter powerquery`). IMPL is `adap
 `bench.inprocess` calls them (our handler with `func.HttpRequest` objects; azmlinfsrv's Flask app through Flask's
 test client). The floor is what any server must do: parse the JSON body, call the decorated run() (whose
 inference-schema conversion turns the records into a DataFrame) and encode its answer as JSON. `encode` is that
-last part alone (json.dumps of run()'s output), reported to show how much of the floor it is. Times are CPU seconds per call (medians of a repeat's
-calls); peaks are the bytes allocated at the peak of one call (tracemalloc).
+last part alone (json.dumps of run()'s output), reported to show how much of the floor it is. Times are CPU seconds
+per call (medians of a repeat's calls); peaks are the bytes allocated at the peak of one call (tracemalloc).
 """
 
 from __future__ import annotations
