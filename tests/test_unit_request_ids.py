@@ -1,18 +1,20 @@
 """Request ids on their own: which ids a request gets (`RequestIds.from_headers`), what an answer echoes (`apply`),
-the 100-character limits and which ids a 431 still carries, and `with_request_ids` around a handler. The same rules
+the 100-character limits and which ids a 431 still carries, and the pipeline's id step around a handler. The same rules
 are compared with azmlinfsrv over HTTP in test_differential.py."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import azure.functions as func
 import pytest
 from werkzeug.datastructures import Headers
 
 from adapter import request_context
-from adapter.http.request_ids import HEADER_LIMIT, HeaderTooLong, RequestIds, with_request_ids
+from adapter.http import pipeline
+from adapter.http.request_ids import HEADER_LIMIT, HeaderTooLong, RequestIds
 
 REQUEST_ID_TOO_LONG = "x-request-id must not exceed 100 characters"
 CLIENT_ID_TOO_LONG = "x-ms-request-id and x-ms-client-request-id must not exceed 100 characters"
@@ -130,7 +132,14 @@ def test_apply_leaves_out_empty_ids_and_an_absent_trace_id_but_echoes_an_empty_t
     assert echoed(RequestIds(trace_id="")) == {"TraceId": ""}  # azmlinfsrv echoes a TraceId header that was sent
 
 
-# --- with_request_ids around a handler -------------------------------------------------------------------------
+# --- the pipeline's id step around a handler ---------------------------------------------------------------------
+
+
+def with_request_ids(
+    req: func.HttpRequest, handle: Callable[[func.HttpRequest], func.HttpResponse]
+) -> func.HttpResponse:
+    """`handle` inside the policy stack a route without CORS or keys gets: log, request ids, error catch."""
+    return pipeline.build(lambda r, context: handle(r))(req, None)
 
 
 def test_the_handler_sees_the_request_id_in_context_and_the_answer_echoes_the_ids() -> None:
