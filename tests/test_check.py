@@ -522,3 +522,11 @@ def test_the_answer_shape_is_compared_as_a_client_reads_it() -> None:
     ]
     # Without @output_schema inference-schema reports a bare object: nothing is declared, anything goes.
     assert contradictions({"type": "object"}, "any string") == []
+
+
+def test_warns_when_the_sample_model_is_still_shipped_beside_the_users(tmp_path: Path) -> None:
+    app = sample_app(tmp_path)
+    (app / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    done = run_check(app)
+    models_step = step(done.stdout, "models bundle")
+    assert "warning" in models_step and "models/iris-classifier, the sample's model, is still bundled" in models_step

@@ -161,8 +161,9 @@ def _models(state: _State) -> Outcome:
     if user_dir and not Path(user_dir).resolve().is_relative_to(state.root):
         return Outcome.warn(f"AZUREML_MODEL_DIR={user_dir} is not in the package", "It must exist on the Function App.")
     summary = listed or "none bundled"
-    if bundle.warnings:
-        return Outcome.warn(summary, *bundle.warnings, where)
+    warnings = [*bundle.warnings, *models.sample_left_beside(state.settings.app_root, state.settings.entry_script)]
+    if warnings:
+        return Outcome.warn(summary, *warnings, where)
     return Outcome.ok(summary, where)
 
 
