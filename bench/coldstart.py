@@ -39,8 +39,10 @@ POLL_INTERVAL_S = 0.005
 
 # Run with `python -c` so the floor pays for nothing but the interpreter, the script and the JSON it must read and
 # write: a decorated run() gets the body's top-level keys as arguments (as both servers call it), an undecorated one
-# the body as text.
-FLOOR_CODE = """
+# the body as text. The answer comes on a marked line: the script may print too.
+MARK = "bench-floor-answer: "
+FLOOR_CODE = f"""
+MARK = {MARK!r}
 import importlib.util, json, os, sys
 root, script, body_path, raw = sys.argv[1:]
 sys.path.insert(0, root)
@@ -52,7 +54,7 @@ module.init()
 with open(body_path, encoding="utf-8") as f:
     body = f.read()
 answer = module.run(body) if raw == "raw" else module.run(**json.loads(body))
-sys.stdout.write(json.dumps(answer) + "\\n")
+sys.stdout.write(MARK + json.dumps(answer) + "\\n")
 sys.stdout.flush()
 """
 
@@ -109,7 +111,11 @@ def floor(app: App) -> tuple[float, Any]:
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=app.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         assert proc.stdout is not None
-        line = proc.stdout.readline()
+        line = ""
+        for raw in proc.stdout:
+            if raw.startswith(MARK.encode()):
+                line = raw.decode()[len(MARK) :]
+                break
         elapsed = time.perf_counter() - started
         proc.stdout.close()
         if proc.wait(DEADLINE_S) != 0 or not line:
