@@ -127,3 +127,19 @@ def trios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrioPool]:
     pool = TrioPool(tmp_path_factory.mktemp("logs"))
     yield pool
     pool.close()
+
+
+@pytest.fixture(autouse=True)
+def _process_state_restored() -> Iterator[None]:
+    """One process serves one deployment: loading a script moves the working directory and pins AML_APP_ROOT and
+    AZUREML_MODEL_DIR in the environment. Put both back after every test, so no test configures the next one's
+    servers or deployments."""
+    import os
+
+    saved = {k: v for k, v in os.environ.items() if k.startswith(targets.CONFIG_PREFIXES)}
+    cwd = os.getcwd()
+    yield
+    for key in [k for k in os.environ if k.startswith(targets.CONFIG_PREFIXES)]:
+        del os.environ[key]
+    os.environ.update(saved)
+    os.chdir(cwd)

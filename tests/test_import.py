@@ -179,7 +179,8 @@ def test_v2_file_model_report_requirements_and_settings(tmp_path: Path, capsys: 
     block = requirements[requirements.index(next(r for r in requirements if r.startswith(conda_deps.BLOCK_MARK))) :]
     assert block[1:] == ["numpy==1.23.5", "scikit-learn==1.2.2", "joblib==1.2.0"]
     assert "numpy>=1.26" not in requirements  # the environment's pin wins over the sample's
-    assert "azure-functions>=1.20,<2" in requirements and "werkzeug>=3.0" in requirements
+    assert 'azure-functions>=1.20,<2; python_version < "3.13"' in requirements and "werkzeug>=3.0" in requirements
+    assert 'azure-functions>=2.0,<3; python_version >= "3.13"' in requirements
     assert "inference-schema[numpy-support]>=1.8,<2" in requirements  # the adapter's version, the extra asked for
     assert not any("azureml-inference-server-http" in r or r.startswith(("python", "pip")) for r in requirements)
     values = json.loads((app / "local.settings.json").read_text())["Values"]
