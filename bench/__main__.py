@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import coldstart, report, servers
+from . import coldstart, collection, report, servers
 from . import inprocess as inprocess_impl
 from . import powerbi as powerbi_impl
 
@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         "cold_start": cold_starts(repeats),
         "http": http_load(1 if args.smoke else 5, repeats, (8,) if args.smoke else (1, 8, 32)),
     }
+    # Data collection's cost per call, in this process (bench/collection.py).
+    results["collection"] = collection.measure(calls=20 if args.smoke else 200, repeats=3 if args.smoke else 31)
     # Cold start above the script's own floor, with and without SCORING_PRELOAD (bench/coldstart.py).
     results["coldstart"] = coldstart.measure(repeats, warm_up=not args.smoke)
     body_bytes = (2 if args.smoke else 20) * 1024 * 1024

@@ -10,6 +10,8 @@ import statistics
 from importlib import metadata
 from typing import Any
 
+from . import collection
+
 PACKAGES = (
     "azure-functions",
     "azureml-inference-server-http",
@@ -240,6 +242,13 @@ def build(results: dict[str, Any], command: str) -> dict[str, Any]:
 
     if "powerbi" in results:
         rows += _powerbi_rows(results["powerbi"], results.get("powerbi_rows", 0), summary)
+    if "collection" in results:
+        # (g): data collection's cost per `collect` call against a small pandas run() (bench/collection.py).
+        summary["collection_ratio_log"] = results["collection"]["ratio"]["log"]
+        section = collection.markdown(results["collection"]).replace(
+            "### Data collection", "### (g) Data collection", 1
+        )
+        rows += ["", *section.rstrip().splitlines()]
 
     info = machine()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -30,7 +30,16 @@ def test_smoke_run_produces_every_measurement(tmp_path: Path) -> None:
         timeout=600,
     )
     document = json.loads((tmp_path / "latest.json").read_text())
-    assert set(document["results"]) >= {"inprocess", "import", "cold_start", "coldstart", "http", "memory"}
+    assert set(document["results"]) >= {
+        "inprocess",
+        "import",
+        "cold_start",
+        "coldstart",
+        "http",
+        "memory",
+        "powerbi",
+        "collection",
+    }
     assert set(document["results"]["inprocess"]) == {"echo.py", "schema_small.py", "raw_echo.py"}
     for impls in document["results"]["inprocess"].values():
         assert set(impls) == {"adapter", "adapter-timeout", "azmlinfsrv"}
@@ -48,3 +57,5 @@ def test_smoke_run_produces_every_measurement(tmp_path: Path) -> None:
     for section in ("(a) In-process", "(b) Indexing", "(c) Cold start", "(d) HTTP load", "(e) Peak memory"):
         assert section in markdown
     assert "(c2) Cold start above the script's own floor" in markdown
+    assert "(f) Power BI-shaped request" in markdown and "(g) Data collection" in markdown
+    assert {"powerbi_ratio", "powerbi_peak_ratio", "collection_ratio_log"} <= set(summary)
