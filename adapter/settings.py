@@ -16,6 +16,9 @@ from adapter.paths import FUNCTION_APP_ROOT
 
 DEFAULT_TIMEOUT_MS = 3_600_000
 DEFAULT_INIT_RETRY_MS = 1_000
+#: How long a request waits for a script still importing or in init() before a 503 "still starting": Azure cuts
+#: every HTTP answer at 230 s, and this leaves 110 s of that for run().
+DEFAULT_INIT_WAIT_MS = 120_000
 
 
 class ConfigError(Exception):
@@ -39,6 +42,8 @@ class Settings:
     init_retry_ms: int
     #: AML-style bearer keys (primary, secondary...); empty: the host's Functions keys guard `/score` instead.
     scoring_keys: tuple[bytes, ...] = field(repr=False)
+    #: Longest a request waits for the script's import and `init()`, which go on after it gets its 503.
+    init_wait_ms: int = DEFAULT_INIT_WAIT_MS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +71,7 @@ class Settings:
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
             scoring_keys=parse_keys(env),
+            init_wait_ms=positive_int(env, "SCORING_INIT_WAIT_MS", DEFAULT_INIT_WAIT_MS),
         )
 
 
