@@ -129,12 +129,13 @@ class Deployment:
         user_script = self._script(detailed=True).user_script
         if "chunked" in req.headers.get("transfer-encoding", "").lower() and not req.get_body():
             raise HttpError(411, CHUNKED)
-        script = user_script.imported()
+        deadline = user_script.deadline()  # one wait in all for the import and init()
+        script = user_script.imported(deadline)
         if script.parser.methods is not None and req.method not in script.parser.methods:
             return _no_input(req)  # nothing to parse, so no need to run init()
-        script = user_script.ready()
+        script = user_script.ready(deadline)
         try:
-            invocation = user_script.call(script, req, context)
+            invocation = user_script.call(script, req)
         except ScriptFailed as ex:
             logger.error("run() raised an exception", exc_info=ex.error)
             raise ex.detailed() if self.http.error_details else ex from None

@@ -16,6 +16,9 @@ from adapter.paths import FUNCTION_APP_ROOT
 
 DEFAULT_TIMEOUT_MS = 3_600_000
 DEFAULT_INIT_RETRY_MS = 1_000
+#: How long a request waits for a script still importing or in init() before a 503 "still starting": Azure cuts
+#: every HTTP answer at 230 s, and this leaves 110 s of that for run().
+DEFAULT_INIT_WAIT_MS = 120_000
 
 
 class ConfigError(Exception):
@@ -58,6 +61,8 @@ class Settings:
     scoring_concurrency: int
     #: First back-off after a failed import/`init()`; it doubles on each failure, up to a minute.
     init_retry_ms: int
+    #: Longest a request waits for the script's import and `init()`, which go on after it gets its 503.
+    init_wait_ms: int = DEFAULT_INIT_WAIT_MS
     http: HttpSettings = field(default_factory=HttpSettings)
 
     @property
@@ -92,6 +97,7 @@ class Settings:
             service_path_prefix=env.get("SERVICE_PATH_PREFIX", ""),
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
+            init_wait_ms=positive_int(env, "SCORING_INIT_WAIT_MS", DEFAULT_INIT_WAIT_MS),
             http=HttpSettings.from_env(env),
         )
 

@@ -4,7 +4,6 @@ app's auth wants them, the swagger document, and retries while a cold instance i
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,26 +79,45 @@ def test_swagger_fetches_each_version_without_a_key(keyed: Serve) -> None:
     )
 
 
-def test_a_cold_instance_is_retried_until_init_succeeds(tmp_path: Path) -> None:
-    marker = tmp_path / "model.bin"
-    env = script_env("init_fails.py", INIT_FAILS_MARKER=str(marker), SCORING_INIT_RETRY_MS="50")
+GATED_INIT = """
+import os, time
+
+def init():
+    end = time.monotonic() + 60
+    while not os.path.exists(os.environ["INIT_GATE_FILE"]) and time.monotonic() < end:
+        time.sleep(0.01)
+
+def run(data):
+    return {"ok": True}
+"""
+
+
+def app_with(tmp_path: Path, source: str, **env: str) -> dict[str, str]:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "score.py").write_text(source)
+    return {"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "score.py", **env}
+
+
+def test_a_starting_instance_is_retried_until_init_succeeds(tmp_path: Path) -> None:
+    gate = tmp_path / "model-loaded"
+    env = app_with(tmp_path, GATED_INIT, INIT_GATE_FILE=str(gate), SCORING_INIT_WAIT_MS="200")
     server = Serve(env, tmp_path / "serve.log", clean=True)
     pauses: list[float] = []
 
-    def model_arrives(seconds: float) -> None:
+    def model_loads(seconds: float) -> None:
         pauses.append(seconds)
-        marker.write_text("weights")
-        time.sleep(0.2)  # past the 50 ms back-off, so the next request runs init() again
+        gate.write_text("loaded")  # init() ends soon after: the next request waits for it, then is served
 
     try:
-        assert Client(server.base + "/score", sleep=model_arrives).run("x") == {"ok": True}
+        assert Client(server.base + "/score", sleep=model_loads).run("x") == {"ok": True}
     finally:
         server.stop()
-    assert pauses == [1.0]  # the 503's Retry-After
+    assert pauses == [5.0]  # the "still starting" 503's Retry-After
 
 
 def test_retries_give_up_with_the_last_error(tmp_path: Path) -> None:
-    env = script_env("init_fails.py", INIT_FAILS_MARKER=str(tmp_path / "never"), SCORING_INIT_RETRY_MS="50")
+    env = app_with(tmp_path, GATED_INIT, INIT_GATE_FILE=str(tmp_path / "never"), SCORING_INIT_WAIT_MS="100")
     server = Serve(env, tmp_path / "serve.log", clean=True)
     pauses: list[float] = []
     try:
@@ -107,8 +125,32 @@ def test_retries_give_up_with_the_last_error(tmp_path: Path) -> None:
             Client(server.base + "/score", retries=2, sleep=pauses.append).run("x")
     finally:
         server.stop()
-    assert failed.value.status == 503 and "init()" in (failed.value.message or "")
-    assert len(pauses) == 2
+    assert failed.value.status == 503 and "is still starting" in (failed.value.message or "")
+    assert pauses == [5.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("source", "stage"),
+    [
+        ("def init():\n    raise OSError('model.pkl not found')\ndef run(data):\n    return 1\n", "init()"),
+        ("import not_installed_anywhere\n", "import"),
+    ],
+    ids=["init", "import"],
+)
+def test_a_script_that_failed_is_reported_at_once_not_retried_for_a_minute(
+    tmp_path: Path, source: str, stage: str
+) -> None:
+    """Issue 13.4: the client retried a failed init() six times, up to a minute, before showing its error."""
+    server = Serve(app_with(tmp_path, source), tmp_path / "serve.log", clean=True)
+    pauses: list[float] = []
+    try:
+        with pytest.raises(ScoringError) as failed:
+            Client(server.base + "/score", sleep=pauses.append).run("x")
+    finally:
+        server.stop()
+    assert pauses == []
+    assert failed.value.status == 503
+    assert (failed.value.message or "").startswith(f"The entry script score.py failed in {stage}: ")
 
 
 def test_a_busy_host_429_is_retried_after_its_retry_after(tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ when it fails, timeouts that fire on the worker's thread pool, and run() seriali
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -228,3 +230,211 @@ def test_a_call_stuck_past_its_timeout_does_not_queue_later_calls_forever() -> N
     assert busy.status == 503 and int(busy.headers["retry-after"]) >= 1
     assert busy.json() == {"message": "run() is still busy with an earlier call that timed out; try again later."}
     assert (later.status, later.json()) == (200, {"slept": 0})
+
+
+# A script whose init() (or import) blocks until the file $INIT_GATE_FILE exists, counting its init() calls.
+GATED = """
+import os, time
+
+def wait_for_gate():
+    end = time.monotonic() + 60
+    while not os.path.exists(os.environ["INIT_GATE_FILE"]) and time.monotonic() < end:
+        time.sleep(0.01)
+
+{import_stage}
+
+def init():
+    {init_stage}
+    with open(os.environ["INIT_GATE_FILE"] + ".inits", "a") as f:
+        f.write("init\\n")
+
+def run(data):
+    return {{"ok": True}}
+"""
+
+
+def gated_app(tmp_path: Path, stage: str) -> tuple[dict[str, str], Path]:
+    """An app whose `stage` ("import" or "init()") blocks until the returned gate file exists."""
+    app = tmp_path / "app"
+    app.mkdir()
+    blocked = "wait_for_gate()"
+    source = GATED.format(
+        import_stage=blocked if stage == "import" else "", init_stage=blocked if stage == "init()" else "pass"
+    )
+    (app / "score.py").write_text(source)
+    gate = tmp_path / "gate"
+    return {"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "score.py", "INIT_GATE_FILE": str(gate)}, gate
+
+
+def write_script(path: Path, source: str) -> None:
+    """Replace a script so that a re-import must see it, even within the same second as the last write."""
+    path.write_text(source)
+    later = path.stat().st_mtime + 2
+    os.utime(path, (later, later))
+
+
+@pytest.mark.parametrize("stage", ["import", "init()"])
+def test_requests_wait_for_a_slow_start_at_most_scoring_init_wait_ms(tmp_path: Path, stage: str) -> None:
+    """Issue 12.5: a hanging init() held every request for as long as it hung."""
+    env, gate = gated_app(tmp_path, stage)
+    target = InProcess({**env, "SCORING_INIT_WAIT_MS": "200"})
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            waiting = [pool.submit(target.send, Request("POST", body=b"x", headers=ID)) for _ in range(4)]
+            replies = [future.result(timeout=30) for future in waiting]  # a guard against hanging, not a timing
+        running = "its import" if stage == "import" else "init()"
+        for reply in replies:
+            assert reply.status == 503 and reply.headers["retry-after"] == "5"
+            assert reply.headers["content-type"] == "application/json"
+            message = reply.json()["message"]  # type: ignore[index]
+            assert message.startswith(f"The entry script score.py is still starting ({running} has been running for ")
+        gate.write_text("open")  # the start goes on meanwhile, and ends once
+        assert _eventually(lambda: target.send(Request("POST", body=b"x")).status == 200)
+    finally:
+        gate.write_text("open")
+        target.stop()
+    assert Path(f"{gate}.inits").read_text() == "init\n"
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 30) -> bool:
+    end = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("stage", "source"),
+    [
+        ("import", "import os\nopen(os.environ['INIT_COUNTER_FILE'], 'a').write('x\\n')\nraise KeyboardInterrupt\n"),
+        (
+            "init()",
+            "import os\ndef init():\n    open(os.environ['INIT_COUNTER_FILE'], 'a').write('x\\n')\n"
+            "    raise KeyboardInterrupt\ndef run(data):\n    return 1\n",
+        ),
+        (
+            "init()",
+            "import os, sys\ndef init():\n    open(os.environ['INIT_COUNTER_FILE'], 'a').write('x\\n')\n"
+            "    sys.exit(3)\ndef run(data):\n    return 1\n",
+        ),
+    ],
+    ids=["KeyboardInterrupt-in-import", "KeyboardInterrupt-in-init", "SystemExit-in-init"],
+)
+def test_keyboard_interrupt_or_any_base_exception_gets_the_503_and_the_back_off(
+    tmp_path: Path, stage: str, source: str
+) -> None:
+    """Issue 12.3: KeyboardInterrupt from import or init() got no answer from serve, and init() ran again on every
+    request instead of after the back-off."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "score.py").write_text(source)
+    counter = tmp_path / "attempts.txt"
+    env = {
+        "AML_APP_ROOT": str(app),
+        "AZUREML_ENTRY_SCRIPT": "score.py",
+        "INIT_COUNTER_FILE": str(counter),
+        "SCORING_INIT_RETRY_MS": "60000",
+    }
+    server = Serve(env, tmp_path / "serve.log", clean=True)
+    try:
+        first = server.send(Request("POST", body=b"x"))
+        again = server.send(Request("POST", body=b"x"))
+        health = server.send(Request("GET", "/"))
+    finally:
+        server.stop()
+    assert first.status == 503 and int(first.headers["retry-after"]) > 50
+    message = first.json()["message"]  # type: ignore[index]
+    assert message.startswith(f"The entry script score.py failed in {stage}: ")
+    assert ("SystemExit: 3" if "sys.exit" in source else "KeyboardInterrupt. Retrying in 60 s") in message
+    assert (again.status, again.json()) == (503, first.json())
+    assert counter.read_text() == "x\n"  # tried once, not again within the back-off
+    assert health.status == 200
+
+
+@pytest.mark.parametrize(
+    ("broken", "stage", "error"),
+    [
+        (
+            "def init():\n    raise ValueError('bug in init')\ndef run(data):\n    return {'version': 1}\n",
+            "init()",
+            "ValueError: bug in init",
+        ),
+        ("def init(:\n", "import", "SyntaxError"),
+    ],
+    ids=["init", "import"],
+)
+def test_a_bug_fixed_while_serve_runs_heals_at_the_next_attempt(
+    tmp_path: Path, broken: str, stage: str, error: str
+) -> None:
+    """Issue 13.4: after a failed init(), the retry ran the old module's init() again, so fixing score.py needed a
+    restart of serve. Every attempt now reads the script from disk."""
+    app = tmp_path / "app"
+    app.mkdir()
+    write_script(app / "score.py", broken)
+    env = {"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "score.py", "SCORING_INIT_RETRY_MS": "100"}
+    server = Serve(env, tmp_path / "serve.log", clean=True)
+    try:
+        failed = server.send(Request("POST", body=b"x"))
+        write_script(app / "score.py", "def init():\n    pass\n\ndef run(data):\n    return {'version': 2}\n")
+        time.sleep(0.3)  # past the back-off
+        fixed = server.send(Request("POST", body=b"x"))
+    finally:
+        server.stop()
+    assert (fixed.status, fixed.json()) == (200, {"version": 2})
+    assert failed.status == 503
+    message = failed.json()["message"]  # type: ignore[index]
+    assert message.startswith(f"The entry script score.py failed in {stage}: ") and error in message
+    assert "score.py read again from disk" in message
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Loading a script moves the working directory, extends sys.path and sets AZUREML_MODEL_DIR: undo all three."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(tmp_path))
+
+
+@pytest.mark.usefixtures("isolated")
+def test_script_unavailable_tells_a_failed_script_from_one_still_starting(tmp_path: Path) -> None:
+    from adapter.script.lifecycle import Lifecycle, ScriptUnavailable
+    from adapter.settings import Settings
+
+    env, gate = gated_app(tmp_path, "init()")
+    os.environ["INIT_GATE_FILE"] = str(gate)
+    try:
+        starting = Lifecycle(Settings.from_env({**env, "SCORING_INIT_WAIT_MS": "100"}))
+        with pytest.raises(ScriptUnavailable) as still_starting:
+            starting.ready()
+        assert still_starting.value.failed is False and still_starting.value.retry_after == 5
+        with pytest.raises(ScriptUnavailable) as no_wait:  # a deadline already passed: no wait at all
+            starting.ready(time.monotonic())
+        assert no_wait.value.failed is False
+        assert starting.imported().init is not None  # the import is done; only init() is still running
+    finally:
+        gate.write_text("open")
+        del os.environ["INIT_GATE_FILE"]
+
+    (tmp_path / "app" / "score.py").write_text(
+        "def init():\n    raise ValueError('first line\\nsecond line.')\ndef run(data):\n    return 1\n"
+    )
+    failing = Lifecycle(Settings.from_env(env))
+    with pytest.raises(ScriptUnavailable) as failed:
+        failing.ready()
+    assert failed.value.failed is True and 0 < failed.value.retry_after <= 1
+    assert failed.value.message == (
+        "The entry script score.py failed in init(): ValueError: first line second line. Retrying in 1 s, with "
+        "score.py read again from disk; the function logs have the traceback."
+    )
+
+
+def test_scoring_init_wait_ms_is_a_positive_whole_number() -> None:
+    from adapter.settings import DEFAULT_INIT_WAIT_MS, ConfigError, Settings
+
+    env = script_env("echo_undecorated.py")
+    assert Settings.from_env(env).init_wait_ms == DEFAULT_INIT_WAIT_MS == 120_000
+    assert Settings.from_env({**env, "SCORING_INIT_WAIT_MS": "250"}).init_wait_ms == 250
+    with pytest.raises(ConfigError, match="SCORING_INIT_WAIT_MS must be greater than 0"):
+        Settings.from_env({**env, "SCORING_INIT_WAIT_MS": "0"})

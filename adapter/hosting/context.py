@@ -1,7 +1,8 @@
 """The `func.Context` a function gets under `python -m adapter serve`, as the Python worker gives one per invocation.
 
 `thread_local_storage` is shared by every invocation, as the worker's is: a thread that sets `invocation_id` on it
-tags what it logs with that invocation (what `adapter.script.user_script.in_invocation` does on runner threads).
+tags what it logs with that invocation (what `adapter.script.output.in_invocation` does on the threads that run the
+script).
 """
 
 from __future__ import annotations

@@ -91,8 +91,8 @@ def method_check(methods: tuple[str, ...]) -> Middleware:
 
 
 def with_request_ids(req: func.HttpRequest, context: func.Context | None, call_next: Endpoint) -> func.HttpResponse:
-    """azmlinfsrv's request hooks: id checks (431) first, ids echoed on the answer; the id is also the request's
-    context variable, for code far from HTTP (data collection)."""
+    """azmlinfsrv's request hooks: id checks (431) first, ids echoed on the answer. The id and the invocation are
+    also the request's context variables, for code far from HTTP (data collection, the threads running the script)."""
     try:
         ids = RequestIds.from_headers(req.headers)
     except HeaderTooLong as ex:
@@ -100,9 +100,11 @@ def with_request_ids(req: func.HttpRequest, context: func.Context | None, call_n
         ex.partial.apply(response.headers)
         return response
     token = request_context.request_id.set(ids.request_id)
+    invocation = request_context.invocation.set(context)
     try:
         response = call_next(req, context)
     finally:
+        request_context.invocation.reset(invocation)
         request_context.request_id.reset(token)
     ids.apply(response.headers)
     return response

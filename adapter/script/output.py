@@ -9,10 +9,13 @@ printed as usual.
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from adapter import request_context
 
 logger = logging.getLogger("adapter.score")
 
@@ -27,3 +30,27 @@ def script_print(
         logger.info((" " if sep is None else sep).join(map(str, objects)))
     else:
         builtins.print(*objects, sep=sep, end=end, file=file, flush=flush)
+
+
+def in_invocation(fn: F) -> F:
+    """`fn`, tied to the current request's invocation on whatever thread runs it.
+
+    The Python worker tags a log record with the invocation id of the thread that writes it, and the host drops
+    records without one; the documented way to tag another thread is `context.thread_local_storage`. Outside an
+    invocation (tests, `check`, a preload) `fn` is returned as it is.
+    """
+    context = request_context.invocation.get()
+    storage = getattr(context, "thread_local_storage", None)
+    if context is None or storage is None:
+        return fn
+    invocation_id = context.invocation_id
+
+    @functools.wraps(fn)
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        storage.invocation_id = invocation_id
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            storage.invocation_id = None
+
+    return bound  # type: ignore[return-value]

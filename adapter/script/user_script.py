@@ -6,9 +6,7 @@ nothing of responses: it returns what `run()` returned, or raises an `HttpError`
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from adapter.paths import FUNCTION_APP_ROOT
 from adapter.script import request_conversion as rc
 from adapter.script.entry_script import EntryScript
 from adapter.script.lifecycle import Lifecycle, ScriptUnavailable
+from adapter.script.output import in_invocation
 from adapter.script.runner import Runner, RunnerBusy, ScoringTimeout
 from adapter.settings import Settings
 
@@ -46,21 +45,25 @@ class UserScript:
         inline = host_limit is not None and settings.scoring_timeout_ms >= host_limit
         self.runner = Runner(settings.scoring_timeout_ms, settings.scoring_concurrency, inline=inline)
 
-    def imported(self) -> EntryScript:
+    def deadline(self) -> float:
+        """When a request arriving now stops waiting for the script: pass it to both `imported` and `ready`."""
+        return self.lifecycle.deadline()
+
+    def imported(self, deadline: float | None = None) -> EntryScript:
         """The script imported and analysed, without `init()`; `HttpError` 503 while it cannot be."""
         try:
-            return self.lifecycle.imported()
+            return self.lifecycle.imported(deadline)
         except ScriptUnavailable as ex:
             raise HttpError(503, ex.message, retry_after=ex.retry_after) from None
 
-    def ready(self) -> EntryScript:
+    def ready(self, deadline: float | None = None) -> EntryScript:
         """The script with `init()` done; `HttpError` 503 while it cannot be."""
         try:
-            return self.lifecycle.ready()
+            return self.lifecycle.ready(deadline)
         except ScriptUnavailable as ex:
             raise HttpError(503, ex.message, retry_after=ex.retry_after) from None
 
-    def call(self, script: EntryScript, req: func.HttpRequest, context: func.Context | None = None) -> Invocation:
+    def call(self, script: EntryScript, req: func.HttpRequest) -> Invocation:
         """`run()` with the arguments the request makes (`InputError` when it cannot), timed.
 
         Raises `HttpError` for a timeout (500, failed) or a runner stuck behind timed-out calls (503), and
@@ -69,7 +72,7 @@ class UserScript:
         kwargs = script.parser(req)
         if script.wants_headers:
             kwargs["request_headers"] = rc.flask_headers(req)
-        run = script.run if self.runner.inline else in_invocation(script.run, context)
+        run = script.run if self.runner.inline else in_invocation(script.run)
         try:
             output, elapsed_ms = self.runner.call(run, kwargs)
         except ScoringTimeout as ex:
@@ -94,26 +97,3 @@ class ScriptFailed(HttpError):
     def detailed(self) -> HttpError:
         """The same answer with the exception's own message (never its traceback), for callers without logs."""
         return HttpError(500, f"{SCRIPT_ERROR} {type(self.error).__name__}: {self.error}", failed=True)
-
-
-def in_invocation(fn: Callable[..., Any], context: func.Context | None) -> Callable[..., Any]:
-    """`fn`, tied to the request's invocation on whatever thread runs it.
-
-    The Python worker tags a log record with the invocation id of the thread that writes it, and the host drops
-    records without one; the documented way to tag another thread is `context.thread_local_storage`. Outside the
-    worker (tests, `check`) there is no context and `fn` runs as it is.
-    """
-    storage = getattr(context, "thread_local_storage", None)
-    if context is None or storage is None:
-        return fn
-    invocation_id = context.invocation_id
-
-    @functools.wraps(fn)
-    def bound(**kwargs: Any) -> Any:
-        storage.invocation_id = invocation_id
-        try:
-            return fn(**kwargs)
-        finally:
-            storage.invocation_id = None
-
-    return bound

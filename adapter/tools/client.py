@@ -7,12 +7,14 @@
 
 `run` takes a JSON string or a dict/list, returns the parsed JSON answer and raises `ScoringError` (with the status
 and body) on an error answer, as `Webservice.run` raises `WebserviceException`. A cold instance answers 503 while the
-script initialises (and a busy host 429): those are retried with back-off, honouring `Retry-After`.
+script is still starting (and a busy host 429): those are retried with back-off, honouring `Retry-After`. A 503
+saying the script failed in its import or `init()` is raised at once: retrying would only hide the error.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -23,6 +25,9 @@ Auth = Literal["auto", "functions", "bearer"]
 RETRIED_STATUSES = frozenset({429, 503})
 #: Longest pause between attempts, whatever `Retry-After` asks for.
 MAX_PAUSE_S = 60.0
+#: The 503 message of a script whose import or init() failed (adapter.script.lifecycle); one still starting says
+#: "is still starting", a busy runner "run() is still busy".
+SCRIPT_FAILED = re.compile(r"The entry script .+ failed in (import|init\(\)): ")
 
 
 class ScoringError(Exception):
@@ -93,7 +98,7 @@ class Client:
             )
             if response.status_code == 401 and self._switch_to_bearer(response):
                 continue
-            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries and not _script_failed(response):
                 self._sleep(self._pause(response, attempt))
                 attempt += 1
                 continue
@@ -131,6 +136,12 @@ def _beside(scoring_uri: str, name: str) -> str:
     """The URL of a sibling route: `.../score?x` -> `.../swagger.json`."""
     base = scoring_uri.split("?", 1)[0].rstrip("/")
     return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _script_failed(response: requests.Response) -> bool:
+    """A 503 saying the entry script failed: it will not heal while we wait (a fix or a new deployment is needed)."""
+    message = _message(response.text) if response.status_code == 503 else None
+    return message is not None and SCRIPT_FAILED.match(message) is not None
 
 
 def _message(body: str) -> str | None:
