@@ -1,10 +1,12 @@
 """Power BI in batches: run(Inputs, GlobalParameters) over a records table, with record results.
 
 init() fails on its first call, as a cold instance whose model storage is not there yet: the first request gets
-the adapter's 503 with Retry-After. Each result carries its row's id and a process-wide sequence number, so a
+the adapter's 503 with Retry-After. (The adapter imports the script afresh for each attempt, so what says "this
+already failed once" is kept in the process environment, not in a module variable.) Each result carries its row's id and a process-wide sequence number, so a
 client can prove every row was scored exactly once, in order. A row without `x` gets the script's own 400.
 """
 import itertools
+import os
 
 import pandas as pd
 from azureml.contrib.services.aml_response import AMLResponse
@@ -13,14 +15,13 @@ from inference_schema.parameter_types.standard_py_parameter_type import Standard
 from inference_schema.schema_decorators import input_schema, output_schema
 
 SAMPLE = pd.DataFrame({"id": [1], "x": [0.5], "label": ["a"]})
-_init_calls = 0
 _sequence = itertools.count()
+_FAILED_ONCE = "POWERQUERY_BATCHES_INIT_FAILED_ONCE"
 
 
 def init():
-    global _init_calls
-    _init_calls += 1
-    if _init_calls == 1:
+    if not os.environ.get(_FAILED_ONCE):
+        os.environ[_FAILED_ONCE] = "1"
         raise RuntimeError("model storage is not mounted yet")
 
 
