@@ -173,17 +173,14 @@ class InProcess:
         self.routes = function_app_routes()
 
     def request(self, request: Request) -> func.HttpRequest:
+        from adapter.hosting import wire
+
         # The headers `requests` adds over HTTP, so all targets see the same client.
         headers = {**requests.utils.default_headers(), "Host": "localhost:7071", **request.headers}
         if request.body:
             headers["Content-Length"] = str(len(request.body))
-        return func.HttpRequest(
-            request.method,
-            "http://localhost:7071" + request.target,
-            headers=headers,
-            params=dict(request.query),
-            body=request.body,
-        )
+        # Built as `serve` builds it from the same parts: the host's conversion, in one place.
+        return wire.build_request(request.method, request.target, headers.items(), request.body, ("localhost", 7071))
 
     def send(self, request: Request, timeout: float = 30) -> Reply:
         resolved = self.routes.resolve(request.method, request.path)

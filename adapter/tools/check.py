@@ -144,9 +144,9 @@ def _init(state: _State) -> Outcome:
 
 
 def _run_example(state: _State) -> Outcome:
-    import azure.functions as func
     from inference_schema.schema_util import get_input_schema, is_schema_decorated
 
+    from adapter.hosting import wire
     from adapter.http.responses import from_run_output
     from adapter.script import request_conversion
     from adapter.script.input_parsers import InputError
@@ -161,9 +161,8 @@ def _run_example(state: _State) -> Outcome:
     if example is None:
         return Outcome.skip("the input schema has no example")
     body = json.dumps(example).encode()
-    request = func.HttpRequest(
-        "POST", "http://localhost/score", headers={"Content-Type": "application/json"}, body=body
-    )
+    headers = [("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    request = wire.build_request("POST", "/score", headers, body, ("localhost", 80))
     try:
         kwargs = script.parser(request)
     except InputError as ex:
