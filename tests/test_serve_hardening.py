@@ -97,7 +97,7 @@ def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
         SERVE_HEADERS_TIMEOUT_S="2",
         SERVE_IDLE_TIMEOUT_S="3",
     )
-    server = Serve(env, tmp_path_factory.mktemp("hardening") / "serve.log")
+    server = Serve(env, tmp_path_factory.mktemp("hardening") / "serve.log", clean=True)
     yield server
     server.stop()
 
@@ -196,7 +196,7 @@ def send_while_open(sock: socket.socket, head: bytes, filler: bytes, total: int)
 )
 def test_endless_lines_do_not_grow_memory(tmp_path: Path, head: bytes) -> None:
     """The review's 300 MB chunk-size line took the server from 31 to 855 MB. 64 MB here; the bound is generous."""
-    server = Serve(script_env("echo_undecorated.py"), tmp_path / "serve.log")
+    server = Serve(script_env("echo_undecorated.py"), tmp_path / "serve.log", clean=True)
     try:
         process = psutil.Process(server.proc.pid)
         before = peak_rss(process)
@@ -245,7 +245,7 @@ def run(request):
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     app = tmp_path_factory.mktemp("hostile")
     (app / "hostile.py").write_text(HOSTILE_SCRIPT)
-    server = Serve({"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "hostile.py"}, app / "serve.log")
+    server = Serve({"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "hostile.py"}, app / "serve.log", clean=True)
     yield server
     server.stop()
 
@@ -345,7 +345,7 @@ def test_a_stalled_body_gets_a_408_and_a_silent_connection_is_closed(echo: Serve
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     env = script_env("echo_undecorated.py", SERVE_MAX_CONNECTIONS="4")
-    server = Serve(env, tmp_path_factory.mktemp("capped") / "serve.log")
+    server = Serve(env, tmp_path_factory.mktemp("capped") / "serve.log", clean=True)
     yield server
     server.stop()
 
