@@ -74,10 +74,9 @@ def adapter(script: str) -> Callable[[], Any]:
     # One log line per request, as on Azure (azmlinfsrv logs its own per-request line too).
     logging.basicConfig(level=logging.INFO, stream=sys.stdout)
     sys.path.insert(0, str(ROOT))
-    import azure.functions as func
-
     import function_app
     from adapter import host_config
+    from adapter.hosting import wire
     from adapter.hosting.context import InvocationContext
     from adapter.hosting.routing import RouteTable
 
@@ -87,10 +86,11 @@ def adapter(script: str) -> Callable[[], Any]:
     context = InvocationContext("score", str(ROOT))
     handler = functools.partial(route[0].call, context=context)
     body, content_type = PAYLOADS[script]
-    headers = {"content-type": content_type, "content-length": str(len(body)), "host": "localhost:7071"}
+    headers = [("Host", "localhost:7071"), ("Content-Type", content_type), ("Content-Length", str(len(body)))]
 
     def call() -> Any:
-        request = func.HttpRequest("POST", "http://localhost:7071/score", headers=headers, params={}, body=body)
+        # Built per call as the worker builds one per invocation: its cost is part of what Azure pays.
+        request = wire.build_request("POST", "/score", headers, body, ("localhost", 7071))
         response = handler(request)
         assert response.status_code == 200, response.get_body()
         return response

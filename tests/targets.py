@@ -122,6 +122,18 @@ def app_routes(app: object) -> RouteTable:
     return RouteTable.from_app(app, host_config.route_prefix(ROOT))
 
 
+def function_request(
+    method: str, target: str = "/score", headers: dict[str, str] | None = None, body: bytes = b""
+) -> func.HttpRequest:
+    """The `func.HttpRequest` a function gets for these parts, built by the one conversion `serve` uses."""
+    from adapter.hosting import wire
+
+    parts = {"Host": "localhost:7071", **(headers or {})}
+    if body:
+        parts["Content-Length"] = str(len(body))
+    return wire.build_request(method, target, parts.items(), body, ("localhost", 7071))
+
+
 class InProcess:
     """The functions `create_app()` registers (what `function_app.py` holds), for a deployment built from `env`,
     called directly with `func.HttpRequest` objects and a context, as the worker calls them."""
@@ -141,17 +153,14 @@ class InProcess:
         self.routes = app_routes(create_app(Functions(lambda: self.deployment)))
 
     def request(self, request: Request) -> func.HttpRequest:
+        from adapter.hosting import wire
+
         # The headers `requests` adds over HTTP, so all targets see the same client.
         headers = {**requests.utils.default_headers(), "Host": "localhost:7071", **request.headers}
         if request.body:
             headers["Content-Length"] = str(len(request.body))
-        return func.HttpRequest(
-            request.method,
-            "http://localhost:7071" + request.target,
-            headers=headers,
-            params=dict(request.query),
-            body=request.body,
-        )
+        # Built as `serve` builds it from the same parts: the host's conversion, in one place.
+        return wire.build_request(request.method, request.target, headers.items(), request.body, ("localhost", 7071))
 
     def send(self, request: Request, timeout: float = 30, context: func.Context | None = None) -> Reply:
         resolved = self.routes.resolve(request.method, request.path)

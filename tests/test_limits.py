@@ -51,7 +51,7 @@ def test_request_targets_up_to_4_kb_are_served_and_longer_ones_get_a_json_414(se
     prefix = "/score?q="
     at_limit = requests.get(server.base + prefix + "a" * (4096 - len(prefix)), timeout=10)
     assert at_limit.status_code == 200
-    for size in (4097, 70_000):  # 70 KB is past http.server's own line limit too
+    for size in (4097, 70_000):  # 70 KB is past the 8 KB bound on the request line too
         response = requests.get(server.base + prefix + "a" * (size - len(prefix)), timeout=10)
         assert refused(response, 414) == "The request URL is longer than the limit of 4096 bytes."
     still_serving(server)
@@ -60,14 +60,11 @@ def test_request_targets_up_to_4_kb_are_served_and_longer_ones_get_a_json_414(se
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        (
-            {"X-Big": "a" * 70_000},
-            "The request headers are too large: got more than 65536 bytes when reading header line.",
-        ),
-        ({f"X-H{i}": "v" for i in range(101)}, "The request headers are too large: got more than 100 headers."),
+        ({"X-Big": "a" * 70_000}, "The request headers are larger than the limit of 32768 bytes."),
+        ({f"X-H{i}": "v" for i in range(101)}, "The request has more than 100 header lines."),
         ({f"X-H{i}": "v" * 1000 for i in range(40)}, "The request headers are larger than the limit of 32768 bytes."),
     ],
-    ids=["line-over-64-kb", "over-100-headers", "over-32-kb-in-all"],
+    ids=["one-line-over-32-kb", "over-100-headers", "over-32-kb-in-all"],
 )
 def test_oversized_headers_get_a_json_431(server: Serve, headers: dict[str, str], expected: str) -> None:
     response = requests.post(server.base + "/score", data=b"x", headers=headers, timeout=10)
@@ -87,8 +84,9 @@ def test_the_body_limit_is_configurable_and_refusals_are_json(server: Serve) -> 
 @pytest.mark.parametrize(
     ("request_line", "status", "message"),
     [
-        (b"GET /score HTTP/1.1 extra", "400", "Bad request version ('extra')"),
-        (b"POST /score", "400", "Bad HTTP/0.9 request type ('POST')"),
+        (b"GET /score HTTP/1.1 extra", "400", "Malformed request: the request line is not METHOD TARGET HTTP/1.1."),
+        (b"POST /score", "400", "Malformed request: the request line is not METHOD TARGET HTTP/1.1."),
+        (b"GET /score HTTP/2.0", "505", "Only HTTP/1.0 and HTTP/1.1 are supported."),
     ],
 )
 def test_malformed_requests_get_json_too(server: Serve, request_line: bytes, status: str, message: str) -> None:

@@ -8,9 +8,6 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-import azure.functions as func
-from azure.functions import meta
-from azure.functions.http import HttpRequestConverter
 from gunicorn.config import Config
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
@@ -18,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.wrappers import Request
 
+from adapter.hosting import wire
 from adapter.script import request_conversion as rc
 
 HOST = "localhost:7071"
@@ -130,25 +128,10 @@ def werkzeug_over_gunicorn(raw: Raw) -> Callable[[], Request]:
 
 
 def through_the_adapter(raw: Raw) -> Callable[[], Request]:
-    """What the script sees from us: the host's message (one value per header name, joined with "," whatever the
-    case, as ASP.NET Core does) decoded by the worker's converter, then `aml_request`."""
+    """What the script sees from us: the request `serve` and the tests build (`wire`: the host's message, decoded by
+    the worker's converter), then `aml_request`."""
     method, target, lines, body = raw
-    joined: dict[str, str] = {}
-    for name, value in lines:
-        key = name.lower()
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    datum = meta.Datum(
-        type="http",
-        value={
-            "method": meta.Datum(method, "string"),
-            "url": meta.Datum(f"http://{HOST}{target}", "string"),
-            "headers": {k: meta.Datum(v, "string") for k, v in joined.items()},
-            "query": {},
-            "params": {},
-            "body": meta.Datum(body, "bytes"),
-        },
-    )
-    req: func.HttpRequest = HttpRequestConverter.decode(datum, trigger_metadata=None)
+    req = wire.build_request(method, target, lines, body, ("localhost", 7071))
     return lambda: rc.aml_request(req)
 
 
@@ -191,5 +174,5 @@ def test_aml_request_presents_what_flask_presents(raw: Raw) -> None:
 def test_query_args_match_werkzeug(method: str, path: str, query: str) -> None:
     """`query_args` feeds GET input to non-raw scripts: the same pairs, in order, as `request.args`."""
     raw: Raw = (method, f"{path}?{query}", [("Host", HOST)], b"")
-    req = func.HttpRequest(method, f"http://{HOST}{path}?{query}", headers={"host": HOST}, body=b"")
+    req = wire.build_request(method, f"{path}?{query}", [("Host", HOST)], b"", ("localhost", 7071))
     assert list(rc.query_args(req).items(multi=True)) == list(werkzeug_over_gunicorn(raw)().args.items(multi=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import azure.functions as func
 import pytest
+from targets import function_request
 
 from adapter.http.cors import CorsPolicy
 
@@ -15,18 +16,18 @@ EVIL = "https://evil.example"
 
 
 def request(method: str = "POST", **headers: str) -> func.HttpRequest:
-    return func.HttpRequest(method, "http://localhost:7071/score", headers=headers, body=b"")
+    return function_request(method, "/score", headers)
 
 
 def with_origin(origin: str, method: str = "POST") -> func.HttpRequest:
-    return func.HttpRequest(method, "http://localhost:7071/score", headers={"Origin": origin}, body=b"")
+    return function_request(method, "/score", {"Origin": origin})
 
 
 def preflight(origin: str, requested_headers: str | None = None) -> func.HttpRequest:
     headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
     if requested_headers is not None:
         headers["Access-Control-Request-Headers"] = requested_headers
-    return func.HttpRequest("OPTIONS", "http://localhost:7071/score", headers=headers, body=b"")
+    return function_request("OPTIONS", "/score", headers)
 
 
 def decorated(policy: CorsPolicy, req: func.HttpRequest, **headers: str) -> dict[str, str]:
@@ -76,9 +77,7 @@ def test_a_preflight_needs_options_an_origin_and_a_requested_method() -> None:
     assert CorsPolicy.is_preflight(preflight(A))
     assert not CorsPolicy.is_preflight(with_origin(A, "OPTIONS"))  # a plain OPTIONS: a raw script's run() gets it
     assert not CorsPolicy.is_preflight(request("OPTIONS", **{"Access-Control-Request-Method": "POST"}))
-    post = func.HttpRequest(
-        "POST", "http://x/score", headers={"Origin": A, "Access-Control-Request-Method": "POST"}, body=b""
-    )
+    post = function_request("POST", "/score", {"Origin": A, "Access-Control-Request-Method": "POST"})
     assert not CorsPolicy.is_preflight(post)
 
 

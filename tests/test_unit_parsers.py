@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import azure.functions as func
 import pytest
+from targets import function_request
 
 from adapter.azureml.aml_request import AMLRequest
 from adapter.script.input_parsers import (
@@ -28,8 +29,7 @@ def request(
     method: str = "POST", body: bytes = b"", content_type: str | None = None, query: str = ""
 ) -> func.HttpRequest:
     headers = {"Content-Type": content_type} if content_type else {}
-    url = "http://localhost:7071/score" + (f"?{query}" if query else "")
-    return func.HttpRequest(method, url, headers=headers, body=body)
+    return function_request(method, "/score" + (f"?{query}" if query else ""), headers, body)
 
 
 def run_parameters(a: object, b: object = 5) -> None:
@@ -170,11 +170,8 @@ def test_decorated_get_ignores_the_body_and_its_content_type() -> None:
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
 def test_raw_gets_the_whole_request_for_any_method(method: str) -> None:
-    req = func.HttpRequest(
-        method,
-        "http://localhost:7071/score?x=1&x=2",
-        headers={"Content-Type": "application/octet-stream", "X-Custom": "v"},
-        body=b"\x00\xffbytes",
+    req = function_request(
+        method, "/score?x=1&x=2", {"Content-Type": "application/octet-stream", "X-Custom": "v"}, b"\x00\xffbytes"
     )
     parsed = RawRequestInput("req")(req)
     assert list(parsed) == ["req"]

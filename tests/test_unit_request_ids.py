@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import azure.functions as func
 import pytest
+from targets import function_request
 from werkzeug.datastructures import Headers
 
 from adapter import request_context
@@ -24,7 +25,7 @@ ID_HEADERS = ("x-request-id", "x-ms-request-id", "x-ms-client-request-id", "trac
 def headers_of(**headers: str) -> func.HttpRequest:
     """A request with these headers (`x_request_id` -> `x-request-id`), as the worker builds it: lower-cased names."""
     named = {name.replace("_", "-"): value for name, value in headers.items()}
-    return func.HttpRequest("POST", "http://localhost:7071/score", headers=named, body=b"")
+    return function_request("POST", "/score", named)
 
 
 def ids_of(**headers: str) -> RequestIds:

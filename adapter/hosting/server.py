@@ -1,277 +1,364 @@
 """`python -m adapter serve`: run `function_app.py`'s HTTP functions as the Functions host and worker would.
 
-Core Tools cannot be installed everywhere, so this is the local path: requests become `func.HttpRequest` through
-the same converter the Python worker uses, responses go back through the worker's own encoder, routes and the
-`host.json` prefix resolve as on the host, and handlers run on a thread per connection as the worker runs sync
-handlers on its pool. Like `func start`, Functions keys are not enforced locally.
+Core Tools cannot be installed everywhere, so this is the local path: requests become `func.HttpRequest` and
+responses raw HTTP through `wire` (the host's and the worker's own conversions), routes and the `host.json` prefix
+resolve as on the host, and each connection runs on its own thread as the worker runs sync handlers on its pool.
+Like `func start`, Functions keys are not enforced locally.
+
+It stands in for the host, so it must never be softer than it: framing is strict (`http11`), every read is bounded
+in size and time, connections are capped, and a function's answer that cannot be sent as one well-formed response
+becomes a 500. docs/serve.md lists every guarantee.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
-import io
-import json
 import logging
 import os
+import queue
+import socket
+import socketserver
 import sys
+import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import formatdate
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote
 
 import azure.functions as func
-from azure.functions import meta
-from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
-from adapter.hosting.routing import RouteTable
+from adapter.hosting import http11, wire
+from adapter.hosting.http11 import BodyClock, Closed, Head, Reader, TimedOut
+from adapter.hosting.routing import Route, RouteTable
+from adapter.hosting.wire import DEFAULT_MAX_BODY_BYTES, InvalidResponse, RawResponse, Refusal, Target
 from adapter.http.request_log import redact
-from adapter.http.responses import HOP_BY_HOP
-from adapter.settings import positive_int
+from adapter.http.responses import INTERNAL_ERROR
+from adapter.settings import ConfigError, positive_int
 
 logger = logging.getLogger("adapter.serve")
 
-#: The Functions host's default request body limit (100 MB); FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too.
-DEFAULT_MAX_BODY_BYTES = 104_857_600
-#: Longest request target (path and query) accepted; longer ones get a JSON 414.
-MAX_TARGET_BYTES = 4096
-_TARGET_TOO_LONG = f"The request URL is longer than the limit of {MAX_TARGET_BYTES} bytes."
-#: The host's web server (Kestrel) answers 431 above 32 KB of request headers in all.
-MAX_HEADER_BYTES = 32_768
-#: A connection that sends nothing for this long is closed: a stalled upload must not hold a thread forever.
-IDLE_TIMEOUT_S = 120
+#: Connections served at once; one more gets a 503 (Kestrel has no default cap, but its threads are not ours).
+DEFAULT_MAX_CONNECTIONS = 100
+#: Kestrel's RequestHeadersTimeout: once a request starts, its whole head must arrive within this (else 408).
+DEFAULT_HEADERS_TIMEOUT_S = 30
+#: A connection that sends nothing for this long is closed (between requests, or a stalled upload).
+DEFAULT_IDLE_TIMEOUT_S = 120
+#: How long a refused connection is drained before it is closed, so the client reads the refusal instead of a reset.
+LINGER_S = 1.0
+_LINGER_BYTES = 1 << 20
+_JSON = [("Content-Type", "application/json")]
+_ONE_WRITE_BYTES = 65_536
 
 
-class RequestRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    headers_timeout_s: float = DEFAULT_HEADERS_TIMEOUT_S
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
 
-
-class ClientGone(Exception):
-    """The client closed its connection before sending the whole body: there is no request to run."""
-
-
-class FunctionsHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body are separate writes: without this, Nagle's algorithm and delayed ACKs stall every
-    # keep-alive response by ~40 ms.
-    disable_nagle_algorithm = True
-    timeout = IDLE_TIMEOUT_S
-    server: LocalHost
-
-    def handle_one_request(self) -> None:
-        """A client that goes away mid-request ends its connection, not the server."""
-        try:
-            super().handle_one_request()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    def _dispatch(self) -> None:
-        started = time.perf_counter()
-        try:
-            self._check_head()
-            body = self._read_body()
-        except RequestRejected as ex:
-            self._refuse(ex.status, ex.message, started)
-            return
-        except ClientGone as ex:
-            self.close_connection = True
-            logger.info('%s "%s" dropped: %s', self.client_address[0], self._logged_request(), ex)
-            return
-        target = urlsplit(self.path)
-        resolved = self.server.routes.resolve(self.command, unquote(target.path))
-        if resolved is None:  # the host's own 404, with no body
-            self._send(404, {}, [], b"")
-            self._log(404, started)
-            return
-        route, route_params = resolved
-        request = self._function_request(body, route_params)
-        try:
-            response = route.call(request)
-            status, headers, cookies, payload = _encode(response)
-        except Exception:
-            logger.exception("Function %s failed", route.name)
-            status, headers, cookies, payload = 500, {}, [], b""
-        self._send(status, headers, cookies, payload)
-        # No access line here: the function logged the request itself (adapter.http.request_log), as it does on Azure.
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
-
-    def _check_head(self) -> None:
-        """The limits on the request target (414) and on the headers in all (431)."""
-        if len(self.path) > MAX_TARGET_BYTES:
-            raise RequestRejected(414, _TARGET_TOO_LONG)
-        if sum(len(name) + len(value) + 4 for name, value in self.headers.items()) > MAX_HEADER_BYTES:
-            raise RequestRejected(431, f"The request headers are larger than the limit of {MAX_HEADER_BYTES} bytes.")
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own refusals (request or header line over 64 KB, over 100 headers, a malformed request
-        line) in JSON like every other answer, instead of its HTML page."""
-        if code == HTTPStatus.NOT_IMPLEMENTED:
-            # A method without a do_* (TRACE, anything): no function accepts it, so the route table answers with
-            # the host's empty 404 (azure-functions-host#10098), not http.server's 501.
-            self._dispatch()
-            return
-        if code == HTTPStatus.REQUEST_URI_TOO_LONG:
-            message = _TARGET_TOO_LONG
-        elif code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
-            message = f"The request headers are too large: {explain}."
-        if self.request_version == "HTTP/0.9":  # a bad request line: still answer with a status line and headers
-            self.request_version = self.protocol_version
-        self._refuse(code, message or HTTPStatus(code).phrase, time.perf_counter())
-
-    def _refuse(self, status: int, message: str, started: float) -> None:
-        """The host's own JSON refusal; the connection closes, as the rest of the request may be unread."""
-        self.close_connection = True
-        self._send(status, {"Content-Type": "application/json"}, [], json.dumps({"message": message}).encode())
-        self._log(status, started)
-
-    def _read_body(self) -> bytes:
-        try:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                return self._read_chunked()
-            return self._read_sized()
-        except ValueError:
-            raise RequestRejected(400, "The request's Content-Length or chunked framing is malformed.") from None
-
-    def _read_sized(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError(length)
-        if length > self.server.max_body_bytes:
-            raise self._too_large()
-        body = self.rfile.read(length) if length else b""
-        if len(body) < length:
-            raise ClientGone(f"the client closed the connection after {len(body)} of {length} body bytes")
-        return body
-
-    def _read_chunked(self) -> bytes:
-        """Chunks go into one growing buffer that `getvalue()` hands over without a copy: peak memory stays near
-        the body's size instead of twice it (a list of chunks joined at the end)."""
-        body = io.BytesIO()
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                raise ClientGone("the client closed the connection in the middle of a chunked body")
-            size = int(line.split(b";")[0].strip() or b"0", 16)
-            if size < 0:
-                raise ValueError(size)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return body.getvalue()
-            if body.tell() + size > self.server.max_body_bytes:
-                raise self._too_large()
-            chunk = self.rfile.read(size)
-            if len(chunk) < size:
-                raise ClientGone("the client closed the connection in the middle of a chunked body")
-            body.write(chunk)
-            self.rfile.readline()
-
-    def _too_large(self) -> RequestRejected:
-        limit = self.server.max_body_bytes
-        return RequestRejected(413, f"The request body is larger than the limit of {limit} bytes.")
-
-    def _function_request(self, body: bytes, route_params: dict[str, str]) -> func.HttpRequest:
-        """The worker's own conversion, from the message the host would have sent it."""
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            key = name.lower()  # names are case-insensitive: `X-A` and `x-a` are one header with two values
-            headers[key] = f"{headers[key]},{value}" if key in headers else value
-        query: dict[str, str] = {}
-        for key, value in parse_qsl(urlsplit(self.path).query, keep_blank_values=True):
-            query[key] = f"{query[key]},{value}" if key in query else value
-        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-
-        def strings(values: dict[str, str]) -> dict[str, meta.Datum]:
-            return {k: meta.Datum(v, "string") for k, v in values.items()}
-
-        datum = meta.Datum(
-            type="http",
-            value={
-                "method": meta.Datum(self.command, "string"),
-                "url": meta.Datum(f"http://{host}{self.path}", "string"),
-                "headers": strings(headers),
-                "query": strings(query),
-                "params": strings(route_params),
-                "body": meta.Datum(body, "bytes"),
-            },
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Limits:
+        return cls(
+            positive_int(env, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", DEFAULT_MAX_BODY_BYTES),
+            positive_int(env, "SERVE_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+            positive_int(env, "SERVE_HEADERS_TIMEOUT_S", DEFAULT_HEADERS_TIMEOUT_S),
+            positive_int(env, "SERVE_IDLE_TIMEOUT_S", DEFAULT_IDLE_TIMEOUT_S),
         )
-        request: func.HttpRequest = HttpRequestConverter.decode(datum, trigger_metadata=None)
-        return request
 
-    def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            if name.lower() not in HOP_BY_HOP:
-                self.send_header(name, value)
-        for cookie in cookies:
-            self.send_header("Set-Cookie", cookie)
-        self.send_header("Content-Length", str(len(body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and status not in (204, 304):
-            self.wfile.write(body)
 
-    def _log(self, status: int, started: float) -> None:
+class Connection:
+    """One client connection: its requests in turn, until either side closes it."""
+
+    def __init__(self, server: LocalHost, sock: socket.socket, client: str) -> None:
+        self.server = server
+        self.sock = sock
+        self.client = client
+        self.reader = Reader(sock)
+        self.limits = server.limits
+
+    def run(self) -> None:
+        while True:
+            head: Head | None = None
+            target: Target | None = None
+            started = time.perf_counter()
+            try:
+                head = http11.read_head(self.reader, self.limits.idle_timeout_s, self.limits.headers_timeout_s)
+                if head is None:
+                    return
+                started = time.perf_counter()
+                target = wire.parse_target(head.target)
+                if not self._serve(head, target, started):
+                    return
+            except Refusal as ex:
+                # The rest of the request may be unread or unreadable: answer, then close (RFC 9112 §6.3).
+                self._log(ex.status, head, target, started)  # first: once answered, a client may read the log
+                try:
+                    self._send(ex.status, _JSON, ex.body(), head, close=True)
+                except OSError:  # the client is gone already
+                    pass
+                _linger_close(self.sock)
+                return
+            except (Closed, OSError):
+                return
+
+    def _serve(self, head: Head, target: Target, started: float) -> bool:
+        """Answer one request; whether the connection stays open."""
+        _check_host(head, target)
+        frame = http11.framing(head, self.limits.max_body_bytes)
+        close = _wants_close(head)
+        expects = (head.first("expect") or "").lower() == "100-continue" and head.version >= (1, 1)
+        if expects and (frame.chunked or frame.length):
+            # Only now, with the length known to be acceptable: an over-limit upload got its 413 without this.
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        clock = BodyClock(self.limits.idle_timeout_s)
+        try:
+            if frame.chunked:
+                # The host forwards a body only when Content-Length is set (ToRpcHttp): a chunked body is read
+                # and dropped, and the function sees `transfer-encoding: chunked` with an empty body, as on Azure.
+                http11.discard_chunked(self.reader, clock, self.limits.max_body_bytes)
+                body = b""
+            else:
+                body = http11.read_sized(self.reader, clock, frame.length)
+        except TimedOut:
+            raise Refusal(408, "The request body did not arrive in time.") from None
+        except Closed:
+            logger.info(
+                '%s "%s" dropped: the client closed the connection before the whole body',
+                self.client,
+                _logged(head, target),
+            )
+            return False
+
+        resolved = self.server.routes.resolve(head.method, unquote(target.path))
+        if resolved is None:  # the host's own 404, with no body
+            self._log(404, head, target, started)
+            self._send(404, [], b"", head, close)
+            return not close
+        route, params = resolved
+        request = wire.build_request(head.method, target, head.fields, body, self.server.listen_address, params)
+        answer = _call(route, request)
+        # No access line here: the function logged the request itself (adapter.http.request_log), as on Azure.
+        self._send(answer.status, answer.headers, answer.body, head, close)
+        return not close
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, head: Head | None, close: bool) -> None:
+        phrase = _phrase(status)
+        lines = [f"HTTP/1.1 {status} {phrase}\r\nDate: {_http_date()}\r\n"]
+        lines += [f"{name}: {value}\r\n" for name, value in headers]
+        if status not in (204, 304):
+            lines.append(f"Content-Length: {len(body)}\r\n")
+        if close:
+            lines.append("Connection: close\r\n")
+        elif head is not None and head.version < (1, 1):
+            lines.append("Connection: keep-alive\r\n")
+        data = "".join(lines).encode("latin-1") + b"\r\n"
+        if (head is not None and head.method == "HEAD") or status in (204, 304):
+            body = b""
+        self.sock.settimeout(self.limits.idle_timeout_s)  # a client that stops reading cannot hold the thread
+        if len(body) <= _ONE_WRITE_BYTES:  # one write, one packet for the usual small answer
+            self.sock.sendall(data + body)
+        else:  # no copy of a large body just to prepend the head
+            self.sock.sendall(data)
+            self.sock.sendall(body)
+
+    def _log(self, status: int, head: Head | None, target: Target | None, started: float) -> None:
         """The access line of a request the host answered itself."""
         elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.info('%s "%s" %d %.1fms', self.client_address[0], self._logged_request(), status, elapsed_ms)
-
-    def _logged_request(self) -> str:
-        """Method and target, redacted and cut short when over the limit; `-` when the request line was bad."""
-        if not self.command:
-            return "-"
-        target = redact(self.path)
-        return f"{self.command} {target if len(target) <= MAX_TARGET_BYTES else target[:100] + '...'}"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: the functions log their requests, `_log` the host's own answers."""
+        logger.info('%s "%s" %d %.1fms', self.client, _logged(head, target), status, elapsed_ms)
 
 
-def _encode(response: Any) -> tuple[int, dict[str, str], list[str], bytes]:
-    """The worker's encoder: one value per header name, cookies apart, a default Content-Type."""
-    datum = HttpResponseConverter.encode(response, expected_type=None)
-    if datum.type == "string":
-        return 200, {"Content-Type": "text/plain; charset=utf-8"}, [], datum.value.encode()
-    value = datum.value
-    headers = {name: h.value for name, h in value["headers"].items()}
-    cookies = [m.OutputString() for c in value["cookies"] or [] for m in c.values()]
-    return int(value["status_code"].value), headers, cookies, value["body"].value
+def _call(route: Route, request: func.HttpRequest) -> RawResponse:
+    """Run the function (with a context of its own, as the worker gives each invocation) and encode its answer;
+    whatever goes wrong becomes a 500, never a broken response."""
+    name = route.name
+    try:
+        response = route.call(request)
+    except BaseException:  # on this thread even KeyboardInterrupt is the function's, not Ctrl-C (the main thread's)
+        logger.exception("Function %s failed", name)
+        return RawResponse(500, [], b"")  # the host's answer to a function that raised: an empty 500
+    try:
+        return wire.encode_response(response)
+    except InvalidResponse as ex:
+        logger.error("Function %s returned a response that cannot be sent, answering 500: %s", name, ex)
+        return RawResponse(500, _JSON, Refusal(500, INTERNAL_ERROR).body())
+    except Exception:
+        logger.exception("Function %s returned something that is not an HTTP response", name)
+        return RawResponse(500, [], b"")
 
 
-class LocalHost(ThreadingHTTPServer):
-    daemon_threads = True
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status Python has no name for (299, 599...): the reason phrase may be empty
+        return ""
+
+
+def _check_host(head: Head, target: Target) -> None:
+    """RFC 9112 §3.2: one valid Host, required in HTTP/1.1; with an absolute-form target it must name the same
+    authority (Kestrel refuses a mismatch rather than pick one)."""
+    hosts = head.values("host")
+    if len(hosts) > 1:
+        raise wire.bad_request("more than one Host header")
+    if not hosts:
+        if head.version >= (1, 1):
+            raise wire.bad_request("an HTTP/1.1 request without a Host header")
+        return
+    if hosts[0] and not wire.valid_host(hosts[0]):
+        raise wire.bad_request("the Host header is not a valid host[:port]")
+    if target.authority is not None and hosts[0].lower() != target.authority.lower():
+        raise wire.bad_request("the Host header does not match the authority of the request target")
+
+
+def _wants_close(head: Head) -> bool:
+    tokens = {t.strip().lower() for t in ",".join(head.values("connection")).split(",")}
+    return "close" in tokens or (head.version < (1, 1) and "keep-alive" not in tokens)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+def _printable(text: str) -> str:
+    """Control and non-ASCII characters escaped, so a request cannot forge or break a log line."""
+    return "".join(c if " " <= c < "\x7f" else f"\\x{ord(c):02x}" for c in text)
+
+
+def _logged(head: Head | None, target: Target | None) -> str:
+    """Method and target (origin-form, redacted, cut short when over the limit); `-` for an unreadable head."""
+    if head is None:
+        return "-"
+    text = redact(target.origin_form if target is not None else head.target)
+    if len(text) > wire.MAX_TARGET_BYTES:
+        text = text[:100] + "..."
+    return _printable(f"{head.method} {text}")
+
+
+def _linger_close(sock: socket.socket) -> None:
+    """Close after a refusal: stop writing, then read (and drop) what the client is still sending for a moment, so
+    its TCP stack delivers the answer instead of a reset."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        end = time.monotonic() + LINGER_S
+        drained = 0
+        while drained < _LINGER_BYTES and (left := end - time.monotonic()) > 0:
+            sock.settimeout(left)
+            data = sock.recv(65_536)
+            if not data:
+                break
+            drained += len(data)
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+class LocalHost(socketserver.TCPServer):
+    """Accepts connections and runs each on its own thread, up to `max_connections`; past that a connection gets a
+    503 from one turn-away thread, so a flood costs neither threads nor memory."""
+
+    allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], routes: RouteTable, max_body_bytes: int) -> None:
-        super().__init__(address, FunctionsHandler)
+    def __init__(self, address: tuple[str, int], routes: RouteTable, limits: Limits | None = None) -> None:
+        self._turned_away: queue.Queue[socket.socket | None] = queue.Queue(maxsize=64)  # before: bind may fail
+        super().__init__(address, socketserver.BaseRequestHandler)
         self.routes = routes
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits or Limits()
+        self.listen_address: tuple[str, int] = self.server_address[:2]  # type: ignore[assignment]
+        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
+        self._busy = _refusal_bytes(
+            503,
+            f"The server is at its limit of {self.limits.max_connections} concurrent connections; try again shortly.",
+            [("Retry-After", "1")],
+        )
+        threading.Thread(target=self._turn_away_loop, name="serve-turn-away", daemon=True).start()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self._slots.acquire(blocking=False):
+            try:
+                self._turned_away.put_nowait(request)
+            except queue.Full:  # already turning away 64: this one just closes
+                self.shutdown_request(request)
+            return
+        try:
+            threading.Thread(target=self._connection, args=(request, client_address), daemon=True).start()
+        except RuntimeError:  # no thread to be had: as if over the cap
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _connection(self, sock: socket.socket, client_address: object) -> None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one write per response; no Nagle stall
+            client = client_address[0] if isinstance(client_address, tuple) else str(client_address)
+            Connection(self, sock, str(client)).run()
+        except Exception:
+            logger.exception("Connection from %s failed", client_address)
+        finally:
+            self.shutdown_request(sock)
+            self._slots.release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        try:
+            self._turned_away.put_nowait(None)  # ends the turn-away thread
+        except queue.Full:
+            pass
+
+    def _turn_away_loop(self) -> None:
+        while (sock := self._turned_away.get()) is not None:
+            logger.warning("Refused a connection: all %d connections are in use", self.limits.max_connections)
+            try:
+                sock.settimeout(LINGER_S)
+                sock.sendall(self._busy)
+            except OSError:
+                pass
+            _linger_close(sock)
+
+
+def _refusal_bytes(status: int, message: str, extra: list[tuple[str, str]]) -> bytes:
+    headers = "".join(f"{name}: {value}\r\n" for name, value in [*_JSON, *extra])
+    body = Refusal(status, message).body()
+    head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n{headers}Content-Length: {len(body)}\r\n"
+    return (head + "Connection: close\r\n\r\n").encode("latin-1") + body
 
 
 def create(app_root: Path, host: str, port: int) -> LocalHost:
-    """Import `function_app.py` from the app root and bind its routes (port 0 picks a free one)."""
+    """Listen on host:port (port 0 picks a free one), then import `function_app.py` from the app root and bind
+    its routes. A port in use is a one-line ConfigError, before anything is imported or logged."""
     from adapter import host_config
 
     applied = host_config.load_local_settings(app_root)
+    limits = Limits.from_env(os.environ)
+    try:
+        server = LocalHost((host, port), RouteTable([], ""), limits)
+    except OSError as ex:
+        if ex.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use; stop the other server or pass --port") from None
+        raise ConfigError(f"cannot listen on {host} port {port}: {ex.strerror or ex}") from None
     if applied:
         logger.info("Loaded from local.settings.json: %s", ", ".join(sorted(applied)))
     if str(app_root) not in sys.path:
         sys.path.insert(0, str(app_root))
     app = importlib.import_module("function_app").app
-    routes = RouteTable.from_app(app, host_config.route_prefix(app_root))
-    limit = positive_int(os.environ, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", DEFAULT_MAX_BODY_BYTES)
-    return LocalHost((host, port), routes, limit)
+    server.routes = RouteTable.from_app(app, host_config.route_prefix(app_root))
+    return server
 
 
 def serve(app_root: Path, host: str, port: int) -> None:
     server = create(app_root, host, port)
-    bound_host, bound_port = server.server_address[:2]
+    bound_host, bound_port = server.listen_address
     for name, path in server.routes.urls():
         logger.info("%s: http://%s:%s%s", name, bound_host, bound_port, path)
     logger.info("Serving on http://%s:%s (Ctrl-C to stop)", bound_host, bound_port)

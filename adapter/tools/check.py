@@ -258,11 +258,12 @@ def _run_example(state: _State) -> Outcome:
 
 
 def _example_request(example: Any) -> func.HttpRequest:
-    """The request a client sends with the swagger example."""
-    import azure.functions as func
+    """The request a client sends with the swagger example, as the host hands it to the function."""
+    from adapter.hosting import wire
 
     body = json.dumps(example).encode()
-    return func.HttpRequest("POST", "http://localhost/score", headers={"Content-Type": "application/json"}, body=body)
+    headers = [("Host", "localhost"), ("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    return wire.build_request("POST", "/score", headers, body, ("localhost", 80))
 
 
 def _invoke(
