@@ -35,6 +35,22 @@ SLOW = frozenset(
         "test_drills.py::test_500_mixed_requests_at_concurrency_32_each_get_their_own_answer",  # a load drill
         # Waits out several scoring timeouts on purpose.
         "test_lifecycle.py::test_a_call_stuck_past_its_timeout_does_not_queue_later_calls_forever",
+        "test_lifecycle.py::test_a_bug_fixed_while_serve_runs_heals_at_the_next_attempt",  # waits out a back-off
+        "test_runner.py::test_calls_ending_at_their_deadline_leave_nothing_stuck_behind",  # a 500-call stress run
+        # Slow clients, at the server's real deadlines.
+        "test_serve_hardening.py::test_a_stalled_body_gets_a_408_and_a_silent_connection_is_closed",
+        "test_serve_hardening.py::test_a_request_head_dripped_slowly_gets_a_408_at_the_deadline",
+        "test_check.py",  # `python -m adapter check` end to end, in a subprocess per case (scikit-learn pickles)
+        "test_worker.py",  # the real Functions worker, over gRPC
+        # 50,000 rows in batches through `serve`.
+        "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",
+        "test_powerquery.py::test_a_ragged_last_batch_stays_aligned",
+        "test_powerquery.py::test_an_error_answer_becomes_a_readable_error_naming_the_rows",
+        # The command line in a subprocess per case.
+        "test_powerquery.py::test_scripts_it_cannot_serve_get_one_line_and_exit_2",
+        "test_powerquery.py::test_the_command_writes_the_function",
+        "test_swagger.py::test_the_swagger_command_writes_what_the_route_serves",
+        "test_swagger.py::test_the_swagger_command_says_what_is_wrong",
     }
 )
 
