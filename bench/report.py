@@ -141,14 +141,7 @@ def build_coldstart_only(results: dict[str, Any], command: str) -> dict[str, Any
         f"Measured {when} with `{command}` on {info['cpu']}, Python {info['python']}, {info['os']}.",
         f"Versions: {info['versions']}.",
     ]
-    return {
-        "date": when,
-        "command": command,
-        "machine": info,
-        "results": results,
-        "summary": summary,
-        "markdown": "\n".join(header + rows) + "\n",
-    }
+    return _document(when, command, info, results, summary, header + rows)
 
 
 def build(results: dict[str, Any], command: str) -> dict[str, Any]:
@@ -257,11 +250,18 @@ def build(results: dict[str, Any], command: str) -> dict[str, Any]:
         f"Versions: {info['versions']}.",
         "",
     ]
+    return _document(when, command, info, results, summary, header + rows)
+
+
+def _document(
+    when: str, command: str, info: dict[str, str], results: dict[str, Any], summary: dict[str, Any], lines: list[str]
+) -> dict[str, Any]:
+    """What latest.json holds (and latest.md, as `markdown`)."""
     return {
         "date": when,
         "command": command,
         "machine": info,
         "results": results,
         "summary": summary,
-        "markdown": "\n".join(header + rows) + "\n",
+        "markdown": "\n".join(lines) + "\n",
     }

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from adapter.hosting import wire
 from adapter.hosting.wire import Refusal, bad_request
+from adapter.http import headers
 
 #: A request line longer than this is answered 414 (Kestrel's MaxRequestLineSize is 8 KB).
 MAX_REQUEST_LINE = 8192
@@ -163,7 +164,7 @@ def _parse_head(reader: Reader, deadline: float) -> Head:
         raise bad_request("the request line is not METHOD TARGET HTTP/1.1")
     method, target, version_text = parts
     version = _VERSION.fullmatch(version_text)
-    if not wire.TOKEN.fullmatch(method) or version is None:
+    if not headers.TOKEN.fullmatch(method) or version is None:
         raise bad_request("the request line is not METHOD TARGET HTTP/1.1")
     if version.group(1) != "1":
         raise Refusal(505, "Only HTTP/1.0 and HTTP/1.1 are supported.")
@@ -192,10 +193,10 @@ def _field(text: str) -> tuple[str, str]:
     if text[:1] in (" ", "\t"):
         raise bad_request("a header line starts with whitespace (obsolete line folding)")
     name, colon, value = text.partition(":")
-    if not colon or not wire.TOKEN.fullmatch(name):  # a name is a token: no space before the colon (RFC 9112 §5.1)
+    if not colon or not headers.TOKEN.fullmatch(name):  # a name is a token: no space before the colon (RFC 9112 §5.1)
         raise bad_request("a header line is not NAME: VALUE")
     value = value.strip(" \t")
-    if wire.CONTROL.search(value):
+    if headers.CONTROL.search(value):
         raise bad_request(f"the {name} header has a control character in its value")
     return name, value
 

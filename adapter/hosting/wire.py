@@ -23,6 +23,7 @@ import azure.functions as func
 from azure.functions import meta
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
+from adapter.http.headers import field_problem
 from adapter.http.responses import HOP_BY_HOP
 
 #: The Functions host's default request body limit (100 MB); FUNCTIONS_REQUEST_BODY_SIZE_LIMIT changes it there too.
@@ -33,10 +34,6 @@ MAX_TARGET_BYTES = 4096
 MAX_HEADER_BYTES = 32_768
 MAX_HEADER_COUNT = 100
 
-# RFC 9110 §5.6.2: a header name is a token.
-TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Control characters other than HTAB: never in a field value (a CR or LF there would end the line early).
-CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # RFC 3986 host (reg-name, IPv4 or a bracketed IPv6 literal) and an optional port: nothing that could end the
 # authority of a URL (`/`, `?`, `#`, `@`, whitespace), so `http://{host}{path}` always keeps the path it was given.
 _HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]{0,5})?")
@@ -196,12 +193,9 @@ class RawResponse:
 
 def check_field(name: str, value: str) -> None:
     """Raise InvalidResponse unless `name: value` can be written as one header line, unchanged and alone."""
-    if not TOKEN.fullmatch(name):
-        raise InvalidResponse(f"header name {name!r} is not a token (RFC 9110 §5.6.2)")
-    if CONTROL.search(value):
-        raise InvalidResponse(f"header {name!r} has a control character (CR, LF, NUL...) in its value")
-    if any(c > "\xff" for c in value):
-        raise InvalidResponse(f"header {name!r} has a value outside latin-1")
+    problem = field_problem(name, value)
+    if problem is not None:
+        raise InvalidResponse(problem)
 
 
 def encode_response(response: Any) -> RawResponse:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import azure.functions as func
@@ -13,6 +12,7 @@ from werkzeug.wrappers import Response
 from adapter.azureml.aml_response import FAILED_HEADER
 from adapter.errors import HttpError
 from adapter.http import cookies
+from adapter.http.headers import field_problem
 from adapter.http.methods import GET_ROUTE_METHODS
 
 JSON = "application/json"
@@ -79,7 +79,9 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     joined: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for name, value in response.headers.items():
-        _check_header(name, value)
+        problem = field_problem(name, value)
+        if problem is not None:  # never an injected line, a dropped connection or a changed header
+            raise ValueError(f"run() returned a response whose {problem}")
         key = name.lower()
         if key in HOP_BY_HOP:
             continue
@@ -96,21 +98,3 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
     for key, values in joined.items():
         result.headers[names[key]] = ", ".join(values)
     return result
-
-
-#: RFC 9110 token characters: what a header name may hold.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: What a header value may not hold: CR, LF and NUL would end the header early (response splitting).
-_FORBIDDEN_IN_VALUE = re.compile(r"[\r\n\x00]")
-
-
-def _check_header(name: str, value: str) -> None:
-    """A header the host can send as it is, or ValueError: never an injected line or a dropped connection."""
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"run() returned a response header named {name!r}, which is not a valid header name")
-    if _FORBIDDEN_IN_VALUE.search(value):
-        raise ValueError(f"run() returned a response header {name!r} whose value holds CR, LF or NUL")
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise ValueError(f"run() returned a response header {name!r} whose value is not latin-1") from None
