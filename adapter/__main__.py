@@ -1,4 +1,4 @@
-"""`python -m adapter`: the command line (`serve` today; swagger, check, models and import build on it)."""
+"""`python -m adapter`: the command line: import an AML deployment, check, serve locally, models, swagger, powerquery."""
 
 from __future__ import annotations
 
