@@ -1,4 +1,4 @@
-"""`python -m adapter`: the command line: import an AML deployment, check, serve locally, models, swagger, powerquery."""
+"""`python -m adapter`: import an AML deployment, check it, serve it locally; models, swagger, powerquery."""
 
 from __future__ import annotations
 
