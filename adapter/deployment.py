@@ -158,9 +158,11 @@ class Deployment:
         cold instance just to describe it). Anonymous: failures say only where to look."""
         if req.method == "OPTIONS":
             return automatic_options()
-        documents = self._script(detailed=False).documents
+        script = self._script(detailed=False)
         try:
-            return json_response(documents.get(rc.query_args(req).get("version", DEFAULT_VERSION)))
+            # The wait for the import, bounded, before the documents' lock: requests never queue for it in turn.
+            script.user_script.imported()
+            return json_response(script.documents.get(rc.query_args(req).get("version", DEFAULT_VERSION)))
         except SwaggerNotFound as ex:
             raise HttpError(404, str(ex)) from None
         except UserSwaggerError as ex:
@@ -177,6 +179,7 @@ class Deployment:
             return automatic_options()
         script = self._script(detailed=False)
         try:
+            script.user_script.imported()  # the bounded wait, before the plan's lock (as for /swagger.json)
             plan = script.powerquery_plan()
         except PowerQueryError as ex:
             raise HttpError(404, f"There is no Power Query function for this script: {ex}") from None

@@ -140,6 +140,7 @@ def user_swagger_app(tmp_path: Path, content: bytes) -> dict[str, str]:
         (b"[" * 100_000 + b"]" * 100_000, "swagger.json in AML_APP_ROOT is nested too deeply"),
         (b'{"swagger": "2.0", "x": NaN}', "swagger.json in AML_APP_ROOT is not valid JSON: NaN is not a JSON value"),
         (b'{"swagger": "2.0", "x": -Infinity}', "not valid JSON: -Infinity is not a JSON value"),
+        (b'{"swagger": "2.0", "x": 1e999}', "not valid JSON: 1e999 is out of range for a JSON number"),
     ],
 )
 def test_a_user_swagger_file_that_cannot_be_served_is_named_and_never_sent_as_invalid_json(
@@ -276,3 +277,29 @@ def test_function_app_registers_the_routes_and_the_warm_up() -> None:
         ["swagger", "httpTrigger"],
         ["warmup", "warmupTrigger"],
     ]
+
+
+@pytest.mark.parametrize("path", ["/swagger.json", "/powerquery.pq"])
+def test_requests_for_documents_wait_for_a_slow_import_at_most_the_init_wait_each(tmp_path: Path, path: str) -> None:
+    """Concurrent requests must not queue for the import one after the other, each with a wait of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "score.py").write_text(
+        "import time\ntime.sleep(3)\n\ndef init():\n    pass\n\ndef run(data):\n    return data\n"
+    )
+    target = InProcess(
+        {"AML_APP_ROOT": str(tmp_path), "AZUREML_ENTRY_SCRIPT": "score.py", "SCORING_INIT_WAIT_MS": "500"}
+    )
+
+    def timed() -> tuple[int, float]:
+        started = time.perf_counter()
+        return target.send(Request("GET", path)).status, time.perf_counter() - started
+
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: timed(), range(4)))
+    finally:
+        target.stop()
+    assert [status for status, _ in answers] == [503] * 4
+    # Each waited its own 0.5 s; queued one after the other, the last would have waited 2 s.
+    assert max(elapsed for _, elapsed in answers) < 1.4, answers

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def _read_user_file(settings: Settings, builder: Builder) -> Any:
             if not path.resolve().is_relative_to(settings.app_root.resolve()):
                 raise UserSwaggerError(f"{name} in AML_APP_ROOT leads outside it (a symlink); it is not served.")
             text = path.read_bytes().decode("utf-8-sig")
-            document = json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except FileNotFoundError:
             continue
         except OSError as ex:
@@ -105,6 +106,15 @@ def _read_user_file(settings: Settings, builder: Builder) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    """A number as `json` reads it, but one too large for a float (`1e999`) is refused: it would be sent back as
+    `Infinity`, which is not JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
 
 
 def describe(settings: Settings, route_prefix: str | None = None) -> Describe:
