@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ def init():
     pass
 
 """
-
-
-@pytest.fixture(autouse=True)
-def _restore_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loading a script moves the working directory and may set AZUREML_MODEL_DIR: undo both after each test."""
-    monkeypatch.chdir(os.getcwd())
-    monkeypatch.delenv("AZUREML_MODEL_DIR", raising=False)
 
 
 def problems_of(app_root: Path, script: str = "score.py") -> list[str]:

@@ -38,13 +38,6 @@ def init():
 """
 
 
-@pytest.fixture(autouse=True)
-def _restore_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Loading a script moves the working directory and may set AZUREML_MODEL_DIR: undo both after each test."""
-    monkeypatch.chdir(os.getcwd())
-    monkeypatch.delenv("AZUREML_MODEL_DIR", raising=False)
-
-
 def settings_for(app_root: Path, script: str = "score.py", **env: str) -> Settings:
     return Settings.from_env({"AML_APP_ROOT": str(app_root), "AZUREML_ENTRY_SCRIPT": script, **env})
 
