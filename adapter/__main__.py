@@ -9,7 +9,9 @@ from pathlib import Path
 
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError
-from adapter.tools import check, importer, models_cli
+from adapter.tools import models_cli
+from adapter.tools.check import cli as check
+from adapter.tools.importer import cli as importer
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from targets import CONFIG_PREFIXES, ROOT
 
-from adapter.tools import check_imports, check_package, wheels
-from adapter.tools.check_report import Status
+from adapter.tools.check import imports as check_imports
+from adapter.tools.check import package as check_package
+from adapter.tools.check import wheels
+from adapter.tools.check.report import Status
 
 SAMPLE_FILES = ("function_app.py", "host.json", "requirements.txt", ".funcignore", "score.py")
 

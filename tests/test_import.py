@@ -17,7 +17,7 @@ import pytest
 from targets import CONFIG_PREFIXES, ROOT, Reference, Request, Serve
 
 from adapter.__main__ import main as cli_main
-from adapter.tools import conda_deps
+from adapter.tools.importer import requirements as conda_deps
 
 DEPLOYMENTS = Path(__file__).resolve().parent / "deployments"
 APP_FILES = (

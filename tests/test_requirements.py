@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from targets import CONFIG_PREFIXES, ROOT
 
-from adapter.tools import wheels
-from adapter.tools.check_report import Status
+from adapter.tools.check import wheels
+from adapter.tools.check.report import Status
 
 pytestmark = pytest.mark.slow
 

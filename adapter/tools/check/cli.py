@@ -3,7 +3,7 @@
 
 It does locally what the Function App will do: import the entry script, run `init()` against the bundled models,
 send `run()` the swagger example, build the swagger documents; meanwhile it watches what the script's code loads,
-warns and writes (`check_watch`). Then it checks what the deployment is made of: the settings that stay behind,
+warns and writes (`watch.py`). Then it checks what the deployment is made of: the settings that stay behind,
 requirements.txt (against the imports and the modules seen loaded), wheels for the Function App's Python
 (`wheels`), .funcignore, size, Python version. Exit code 1 when a step fails, 0 otherwise (warnings too).
 """
@@ -29,8 +29,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from adapter import host_config, models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError, Settings
-from adapter.tools import check_imports, check_package, check_watch, wheels
-from adapter.tools.check_report import Outcome, Reporter, Status, captured
+from adapter.tools.check import imports as check_imports
+from adapter.tools.check import package as check_package
+from adapter.tools.check import watch as check_watch
+from adapter.tools.check import wheels
+from adapter.tools.check.report import Outcome, Reporter, Status, captured
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
     from adapter.script.entry_script import EntryScript
 
 #: The adapter package: its frames are not the script's.
-ADAPTER_DIR = Path(__file__).resolve().parent.parent
+ADAPTER_DIR = Path(__file__).resolve().parents[2]
 OUTPUT_LINES = 10
 MODEL_DIR_ENTRIES = 10
 EXCERPT = 160

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapter.tools.check_imports import logical_lines, normalize
-from adapter.tools.check_report import Outcome
+from adapter.tools.check.imports import logical_lines, normalize
+from adapter.tools.check.report import Outcome
 
 #: Debian 12 (glibc 2.36) is the base of the Functions Python images; pip accepts every manylinux tag up to it.
 GLIBC_MINOR = 36

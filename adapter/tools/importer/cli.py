@@ -28,9 +28,9 @@ from typing import Any, TextIO
 
 from adapter import models
 from adapter.paths import FUNCTION_APP_ROOT
-from adapter.tools import conda_deps
-from adapter.tools.aml_deployment import AmlDeployment, ModelSource, Refused, read, read_yaml
-from adapter.tools.check_package import SUPPORTED_PYTHON, FuncIgnore
+from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
+from adapter.tools.importer import requirements as conda_deps
+from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read, read_yaml
 
 #: The function app's own files and folders: code from a deployment never replaces them.
 APP_OWNED = frozenset(
@@ -608,7 +608,7 @@ def _bundle_warnings(plan: Plan) -> list[str]:
 
 def _check(plan: Plan, out: TextIO) -> int:
     """`python -m adapter check` on the imported app, seeing the settings the Function App will have."""
-    from adapter.tools import check
+    from adapter.tools.check import cli as check
 
     os.environ["AML_APP_ROOT"] = str(plan.target)
     os.environ.update(plan.deployment.settings)

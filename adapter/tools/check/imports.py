@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapter.azureml.shim import ALIASES
-from adapter.tools.check_report import Outcome
+from adapter.tools.check.report import Outcome
 
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 _INCLUDE = re.compile(r"(?:-r|--requirement)(?:\s*=\s*|\s*)(\S+)")

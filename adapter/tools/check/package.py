@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapter.models import BUNDLE, human_size
-from adapter.tools.check_report import Outcome
+from adapter.tools.check.report import Outcome
 
 #: Python versions the Azure Functions 4.x Python worker supports.
 SUPPORTED_PYTHON = ((3, 10), (3, 11), (3, 12), (3, 13))

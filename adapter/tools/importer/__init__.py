@@ -1,0 +1,1 @@
+"""`python -m adapter import`: an AML deployment file turned into this function app, one module per step."""
