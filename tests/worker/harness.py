@@ -18,10 +18,14 @@ value through `Uri.EscapeDataString`, attributes lower-case, `path=/` by default
 sends none). Not modelled: the host's Functions keys (like `func start`, no key is checked), its body size limit
 and its own 404/405 answers.
 
-The 4.x worker is not on PyPI (the host ships it; PyPI's last `azure-functions-worker` is 1.1.9 from 2020, without
-the v2 programming model): the harness uses the one Azure Functions Core Tools installs
-(`<Core Tools>/workers/python/3.11/LINUX/X64`), named by AZURE_FUNCTIONS_WORKER_DIR, or an installed
-`azure_functions_worker` >= 4.
+Two workers run Python function apps on Azure, and the harness drives either (`Worker`):
+- the 4.x worker (`python -m azure_functions_worker`, Python 3.10-3.12), with its dependencies (grpcio 1.59,
+  protobuf 4.25) from requirements-dev.txt, run by the test's own Python;
+- the 3.13+ proxy worker (`python worker.py`), run by a Python 3.13 environment holding the app's requirements and
+  `azure-functions-runtime`, its own grpcio/protobuf/uvloop installed into its folder as Core Tools ships them.
+Neither is on PyPI (the host ships them): `../shared/functions-worker/` holds both, and `.ci/run` prepares them and
+names them in AZURE_FUNCTIONS_WORKER_DIR, AZURE_FUNCTIONS_PROXY_WORKER_DIR and AZURE_FUNCTIONS_PROXY_PYTHON. The test
+process plays the host with the 4.x worker's compiled protos (the same messages on the wire for both).
 """
 
 from __future__ import annotations
@@ -44,12 +48,51 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The folder holding the `azure_functions_worker` package; the harness looks there first.
+#: Where the repository's neighbour `shared/functions-worker` lays both workers out as Core Tools does.
+SHARED_WORKERS = ROOT.parent / "shared" / "functions-worker" / "python"
+#: Where `.ci/run` prepares the 3.13 environment and proxy worker folder (gitignored).
+CI_CACHE = ROOT / ".ci-cache"
+#: The folder holding the `azure_functions_worker` package (4.x); the harness looks there first.
 WORKER_DIR_ENV = "AZURE_FUNCTIONS_WORKER_DIR"
+#: The 3.13+ proxy worker's folder (worker.py, proxy_worker/ and its grpcio/protobuf/uvloop) and the Python 3.13
+#: that runs it (with requirements.txt and azure-functions-runtime installed).
+PROXY_DIR_ENV = "AZURE_FUNCTIONS_PROXY_WORKER_DIR"
+PROXY_PYTHON_ENV = "AZURE_FUNCTIONS_PROXY_PYTHON"
 #: Environment variables that configure the adapter or the test scripts: the worker gets only the test's own.
 CONFIG_PREFIXES = ("AML_", "AZUREML_", "SCORING_", "SERVICE_", "INIT_", "IMPORT_MARKER")
 #: Seconds to wait for any one answer of the worker (the first invocation imports the script and runs init()).
 REPLY_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One real worker as the host starts it."""
+
+    name: str  # "4.x" or "proxy"
+    version: str
+    folder: Path  # what the host points at: the worker's own folder
+    python: str  # the interpreter the host runs it with
+    protos: Path  # the 4.x worker's folder, whose compiled protos the test process (the host) speaks with
+
+    @property
+    def proxy(self) -> bool:
+        return self.name == "proxy"
+
+    @property
+    def python_version(self) -> str:
+        return "3.13" if self.proxy else f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    def command(self) -> list[str]:
+        if self.proxy:
+            return [self.python, str(self.folder / "worker.py")]
+        return [self.python, "-m", "azure_functions_worker"]
+
+    def __str__(self) -> str:
+        return f"{self.name} worker {self.version} on Python {self.python_version}"
+
+
+#: The workers tests run against, by parameter id.
+WORKERS = ("4.x", "proxy")
 
 
 def default_worker_dir() -> Path:
@@ -59,14 +102,24 @@ def default_worker_dir() -> Path:
     return Path.home() / ".cache" / "aml-functions-adapter" / "azure-functions-worker"
 
 
-def _worker_version(package: Path) -> str:
-    match = re.search(r"VERSION\s*=\s*['\"]([^'\"]+)", (package / "version.py").read_text(encoding="utf-8"))
+def _worker_version(version_file: Path) -> str:
+    match = re.search(r"VERSION\s*=\s*['\"]([^'\"]+)", version_file.read_text(encoding="utf-8"))
     return match.group(1) if match else "0"
+
+
+def promised() -> bool:
+    """A worker was promised (CI, or a worker named in the environment): a missing or broken one fails, never
+    skips."""
+    return any(os.environ.get(name) for name in (WORKER_DIR_ENV, PROXY_DIR_ENV, PROXY_PYTHON_ENV)) or any(
+        os.environ.get(name, "").lower() in ("1", "true") for name in ("REQUIRE_FUNCTIONS_WORKER", "CI")
+    )
 
 
 def find_worker() -> tuple[Path | None, str]:
     """The folder to put on PYTHONPATH to run the 4.x worker, or None and why not."""
     candidates = [default_worker_dir()]
+    if not os.environ.get(WORKER_DIR_ENV):
+        candidates.append(SHARED_WORKERS / "3.11" / "LINUX" / "X64")
     spec = importlib.util.find_spec("azure_functions_worker")
     if spec is not None and spec.origin:
         candidates.append(Path(spec.origin).parent.parent)
@@ -74,7 +127,7 @@ def find_worker() -> tuple[Path | None, str]:
         package = folder / "azure_functions_worker"
         if not (package / "protos" / "FunctionRpc_pb2.py").is_file() or not (package / "version.py").is_file():
             continue
-        version = _worker_version(package)
+        version = _worker_version(package / "version.py")
         if int(version.split(".")[0]) < 4:
             return None, f"the Functions Python worker in {folder} is {version}; the v2 programming model needs 4.x"
         try:
@@ -85,21 +138,39 @@ def find_worker() -> tuple[Path | None, str]:
     return None, (
         "the Azure Functions Python worker 4.x is not installed: it is not published on PyPI (the host ships it). "
         f"Set {WORKER_DIR_ENV} to the folder holding `azure_functions_worker`, e.g. Core Tools' "
-        "workers/python/3.11/LINUX/X64"
+        "workers/python/3.11/LINUX/X64 or ../shared/functions-worker/python/3.11/LINUX/X64 (.ci/run does)"
     )
 
 
-def require_worker() -> Path:
-    """The worker's folder; skips the calling test module when there is none, and fails when one was promised
-    (`AZURE_FUNCTIONS_WORKER_DIR` set, or `REQUIRE_FUNCTIONS_WORKER=1`) so a broken set-up is never a silent skip."""
+def find_proxy_worker() -> tuple[tuple[Path, str] | None, str]:
+    """The 3.13+ proxy worker's folder (with its dependencies) and the Python 3.13 to run it, or None and why not."""
+    folder = Path(os.environ.get(PROXY_DIR_ENV) or CI_CACHE / "proxy-worker").expanduser()
+    python = os.environ.get(PROXY_PYTHON_ENV) or str(CI_CACHE / "py3.13" / "bin" / "python")
+    how = "run .ci/run once (it prepares both), or see docs/platform.md"
+    if not (folder / "worker.py").is_file() or not (folder / "proxy_worker" / "version.py").is_file():
+        return None, f"the 3.13 proxy worker is not in {folder} ({PROXY_DIR_ENV}): {how}"
+    if not (folder / "grpc").is_dir() or not (folder / "google" / "protobuf").is_dir():
+        return None, f"the 3.13 proxy worker in {folder} lacks its grpcio/protobuf (pip install --target): {how}"
+    if not Path(python).is_file():
+        return None, f"no Python 3.13 environment at {python} ({PROXY_PYTHON_ENV}): {how}"
+    return (folder, python), _worker_version(folder / "proxy_worker" / "version.py")
+
+
+def require_worker(name: str = "4.x") -> Worker:
+    """One of the two workers; skips the calling test when it is missing, and fails when one was promised
+    (CI=true, a worker variable set, or `REQUIRE_FUNCTIONS_WORKER=1`) so a broken set-up is never a silent skip."""
     import pytest
 
     folder, reason = find_worker()
-    if folder is not None:
-        return folder
-    if os.environ.get(WORKER_DIR_ENV) or os.environ.get("REQUIRE_FUNCTIONS_WORKER") == "1":
+    if folder is not None and name == "proxy":
+        found, reason = find_proxy_worker()
+        if found is not None:
+            return Worker("proxy", reason, found[0], found[1], protos=folder)
+    elif folder is not None:
+        return Worker("4.x", reason, folder, sys.executable, protos=folder)
+    if promised():
         pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+    pytest.skip(reason)
 
 
 def _protos(worker: Path) -> Any:
@@ -207,13 +278,14 @@ class FunctionsHost:
         env: Mapping[str, str],
         log_file: Path,
         *,
-        worker: Path | None = None,
+        worker: Worker | None = None,
         route_prefix: str = "",
     ) -> None:
         import grpc
 
-        self.worker_dir = worker or require_worker()
-        self.protos = _protos(self.worker_dir)
+        self.worker = worker or require_worker()
+        self.worker_dir = self.worker.folder
+        self.protos = _protos(self.worker.protos)
         self.app_root = app_root.resolve()
         self.route_prefix = route_prefix.strip("/")
         self.log_file = log_file
@@ -246,25 +318,28 @@ class FunctionsHost:
         self.request_id = str(uuid.uuid4())
         worker_id = str(uuid.uuid4())
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
+        # The 4.x worker's folder goes on PYTHONPATH; the proxy's worker.py puts its own folder there itself.
         python_path = os.pathsep.join(p for p in (str(self.worker_dir), base_env.get("PYTHONPATH", "")) if p)
+        for name in ("VIRTUAL_ENV", "PYTHONHOME", "CONTAINER_NAME"):
+            base_env.pop(name, None)
         worker_env = {
             **base_env,
             "FUNCTIONS_WORKER_RUNTIME": "python",
-            "FUNCTIONS_WORKER_RUNTIME_VERSION": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "FUNCTIONS_WORKER_RUNTIME_VERSION": self.worker.python_version,
             "FUNCTIONS_WORKER_DIRECTORY": str(self.worker_dir),
             "AzureWebJobsScriptRoot": str(self.app_root),
             "AzureWebJobsFeatureFlags": "EnableWorkerIndexing",
             "PYTHONUNBUFFERED": "1",
             **env,
-            "PYTHONPATH": python_path,
+            "PYTHONPATH": "" if self.worker.proxy else python_path,
         }
+        if self.worker.proxy:
+            worker_env["WEBSITE_INSTANCE_ID"] = "harness"  # started as on an App Service plan instance
         self._log_handle = log_file.open("wb")
         # The host starts the worker in the app root (RpcWorkerProcess: the script root is the working directory).
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "azure_functions_worker",
+                *self.worker.command(),
                 "--host",
                 "127.0.0.1",
                 "--port",
