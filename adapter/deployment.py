@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from adapter import request_context
 from adapter.azureml.aml_response import FAILED_HEADER
 from adapter.errors import HttpError
 from adapter.http import pipeline
@@ -107,15 +108,19 @@ class Deployment:
         user_script = UserScript(settings)
         return Script(settings, user_script, Documents(settings, user_script.imported))
 
-    def warm_up(self) -> None:
+    def warm_up(self, context: func.Context | None = None) -> None:
         """Import the script and run `init()` now (a warm-up trigger, a preload), so no request waits for it. A
-        failure is logged and retried by the next request, as always; never raised."""
+        failure is logged and retried by the next request, as always; never raised. With the warm-up invocation's
+        `context`, the threads doing it are tied to that invocation, as a request's are."""
         if self.script is None:
             return
+        token = request_context.invocation.set(context)
         try:
             self.script.user_script.ready()
         except HttpError as ex:
             logger.warning("Warm-up: %s", ex.message)
+        finally:
+            request_context.invocation.reset(token)
 
     # The endpoints, each inside its policy stack (see __init__).
 

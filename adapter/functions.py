@@ -88,9 +88,11 @@ def create_app(functions: Functions | None = None) -> func.FunctionApp:
 
     # Run by the platform when it adds an instance (plans with always-ready or prewarmed instances), before the
     # instance gets traffic: the model load happens there instead of in the first request.
+    # It takes the invocation's context so that what the import and init() log reaches the host with its invocation
+    # id (the host drops records without one), from whichever thread logs it, as for a request.
     @app.warm_up_trigger("warmup")
-    def warmup(warmup) -> None:  # type: ignore[no-untyped-def]  # unannotated, as the platform docs show it
-        functions.deployment.warm_up()
+    def warmup(warmup, context: func.Context) -> None:  # type: ignore[no-untyped-def]  # as the platform docs show it
+        functions.deployment.warm_up(context)
 
     if _preload_requested():
         functions.preload()

@@ -1,14 +1,18 @@
-"""Through the real Azure Functions Python worker (tests/worker/harness.py plays the host over gRPC): indexing,
+"""Through the real Azure Functions Python workers (tests/worker/harness.py plays the host over gRPC): indexing,
 answers identical to `adapter serve`, log records tied to their invocation, and what the platform does to
-client addresses, chunked bodies and cookies (docs/platform.md). The tests that need the worker skip without it
-(see the harness for where it comes from); the regression tests of the fixes also run in-process, without it."""
+client addresses, chunked bodies and cookies (docs/platform.md). Every test that needs a worker runs once on each:
+the 4.x worker (Python 3.11) and the 3.13+ proxy worker. They skip when a worker is missing, and fail instead when one
+was promised (CI=true, or the worker variables .ci/run sets); the regression tests of the fixes also run in-process,
+without a worker."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,7 +21,7 @@ from targets import ROOT, InProcess, Request, Serve, script_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "worker"))
 
-from harness import FunctionsHost, WorkerReply, require_worker  # noqa: E402
+from harness import WORKERS, FunctionsHost, Worker, WorkerReply, require_worker  # noqa: E402
 
 WORKER_TESTS = Path(__file__).resolve().parent / "worker"
 SAMPLE_ENV = {
@@ -34,11 +38,10 @@ ECHO_ENV = {"AML_APP_ROOT": str(WORKER_TESTS / "scripts"), "AZUREML_ENTRY_SCRIPT
 VOLATILE = {"date", "server", "content-length", "connection", "keep-alive", "x-ms-run-fn-exec-ms"}
 #: Sent with every request of a comparison, so both sides see the same host and request id.
 COMMON = {"Host": "localhost:7071", "X-Request-Id": "worker-test", "User-Agent": "worker-test"}
+ORIGIN = "https://a.example"
 
-ACCEPTED_COOKIE = (
-    "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Max-Age=60; Domain=example.com; Path=/x; Secure; HttpOnly; "
-    "SameSite=Lax"
-)
+EXPIRES = " Expires=Wed, 21 Oct 2026 07:28:00 GMT;"
+ACCEPTED_COOKIE = f"a=1;{EXPIRES} Max-Age=60; Domain=example.com; Path=/x; Secure; HttpOnly; SameSite=Lax"
 #: Cookies the platform would alter or drop, each with what happens to it there (tests/worker/cookie_app shows it).
 ALTERED_COOKIES = {
     "p=pv-7; Partitioned; Secure; Path=/": "the worker drops the whole cookie",
@@ -58,18 +61,19 @@ def comparable(status: int, headers: dict[str, str], body: bytes) -> tuple[int, 
 # -- fixtures: one worker (and one `serve`) per configuration, each started once for this module ---------------------
 
 
-@pytest.fixture(scope="module")
-def worker_dir() -> Path:
-    return require_worker()
+@pytest.fixture(scope="module", params=WORKERS)
+def worker(request: pytest.FixtureRequest) -> Worker:
+    """Each worker in turn: every test that uses one runs on both, all of one worker's tests before the other's."""
+    return require_worker(request.param)
 
 
 @pytest.fixture(scope="module")
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("worker-logs")
+def logs(worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp(f"worker-logs-{worker.name}")
 
 
-def _pair(worker_dir: Path, logs: Path, name: str, env: dict[str, str]) -> Iterator[tuple[FunctionsHost, Serve]]:
-    host = FunctionsHost(ROOT, env, logs / f"{name}.worker.log", worker=worker_dir)
+def _pair(worker: Worker, logs: Path, name: str, env: dict[str, str]) -> Iterator[tuple[FunctionsHost, Serve]]:
+    host = FunctionsHost(ROOT, env, logs / f"{name}.worker.log", worker=worker)
     try:
         serve = Serve(env, logs / f"{name}.serve.log")
     except BaseException:
@@ -81,29 +85,36 @@ def _pair(worker_dir: Path, logs: Path, name: str, env: dict[str, str]) -> Itera
 
 
 @pytest.fixture(scope="module")
-def sample(worker_dir: Path, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
-    yield from _pair(worker_dir, logs, "sample", SAMPLE_ENV)
+def sample(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
+    yield from _pair(worker, logs, "sample", SAMPLE_ENV)
 
 
 @pytest.fixture(scope="module")
-def raw(worker_dir: Path, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
-    yield from _pair(worker_dir, logs, "raw_http", script_env("raw_http.py"))
+def raw(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
+    yield from _pair(worker, logs, "raw_http", script_env("raw_http.py"))
 
 
 @pytest.fixture(scope="module")
-def echo(worker_dir: Path, logs: Path) -> Iterator[FunctionsHost]:
-    host = FunctionsHost(ROOT, ECHO_ENV, logs / "echo.worker.log", worker=worker_dir)
+def echo(worker: Worker, logs: Path) -> Iterator[FunctionsHost]:
+    host = FunctionsHost(ROOT, ECHO_ENV, logs / "echo.worker.log", worker=worker)
     yield host
     host.stop()
 
 
 @pytest.fixture(scope="module")
-def drills(worker_dir: Path, logs: Path) -> Iterator[FunctionsHost]:
+def drills(worker: Worker, logs: Path) -> Iterator[FunctionsHost]:
     # A scoring timeout below the host's functionTimeout (30 min by default) puts run() on a runner thread.
     env = script_env("drills.py", SCORING_TIMEOUT_MS="60000")
-    host = FunctionsHost(ROOT, env, logs / "drills.worker.log", worker=worker_dir)
+    host = FunctionsHost(ROOT, env, logs / "drills.worker.log", worker=worker)
     yield host
     host.stop()
+
+
+@pytest.fixture(scope="module")
+def inline(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
+    # The default scoring timeout is above the host's functionTimeout: run() runs on the worker's own thread. With
+    # CORS, for the comparisons of grants.
+    yield from _pair(worker, logs, "inline", script_env("drills.py", AML_CORS_ORIGINS=ORIGIN))
 
 
 # -- indexing ------------------------------------------------------------------------------------------------------
@@ -123,8 +134,8 @@ def test_worker_indexing_reports_the_routes_and_the_warm_up(drills: FunctionsHos
     assert drills.init_response.result.status == drills.protos.StatusResult.Success
 
 
-def test_with_aml_keys_the_host_serves_score_anonymously(worker_dir: Path, logs: Path) -> None:
-    host = FunctionsHost(ROOT, script_env("drills.py", AML_SCORING_KEYS="k-1"), logs / "keys.log", worker=worker_dir)
+def test_with_aml_keys_the_host_serves_score_anonymously(worker: Worker, logs: Path) -> None:
+    host = FunctionsHost(ROOT, script_env("drills.py", AML_SCORING_KEYS="k-1"), logs / "keys.log", worker=worker)
     try:
         assert host.function("score").auth_level == "ANONYMOUS"
         assert host.invoke("POST", "/score", {}, b'{"kind": "echo"}').status == 401  # our own key check instead
@@ -184,6 +195,120 @@ def test_rawhttp_script_answers_like_serve(raw: tuple[FunctionsHost, Serve], req
     assert comparable(ours.status, ours.headers, ours.body) == comparable(local.status, local.headers, local.body)
 
 
+@pytest.mark.parametrize(
+    "request_",
+    [
+        Request("POST", "/score", headers={"Origin": ORIGIN}, body=b'{"kind": "echo", "payload": 1}'),
+        Request("POST", "/score", headers={"Origin": "https://evil.example"}, body=b'{"kind": "echo"}'),
+        Request("OPTIONS", "/score", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}),
+        Request("GET", "/", headers={"Origin": ORIGIN}),
+        Request("POST", "/score", headers={"Origin": ORIGIN}, body=b'{"kind": "raise"}'),
+        Request("GET", "/score", headers={"Origin": ORIGIN, "X-Request-Id": "x" * 101}),
+        Request("GET", "/swagger.json", headers={"Origin": ORIGIN, "X-Request-Id": "x" * 101}),
+    ],
+    ids=lambda r: f"{r.method} {r.target} {r.headers.get('Origin')} {len(r.headers.get('X-Request-Id', ''))}",
+)
+def test_cors_answers_like_serve(inline: tuple[FunctionsHost, Serve], request_: Request) -> None:
+    host, serve = inline
+    request_.headers = {**COMMON, **request_.headers}
+    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
+    local = serve.send(request_)
+    assert comparable(ours.status, ours.headers, ours.body) == comparable(local.status, local.headers, local.body)
+
+
+def test_a_431_carries_the_cors_grant_as_azmlinfsrv_sends_it(inline: tuple[FunctionsHost, Serve]) -> None:
+    """Regression (issue 18): request ids sat outside CORS, so their 431 went without the grant and a browser could
+    not read why it was refused (test_differential.py compares the same request with azmlinfsrv)."""
+    host, _ = inline
+    reply = host.invoke("GET", "/score", {"Origin": ORIGIN, "X-Request-Id": "x" * 101})
+    assert reply.status == 431
+    assert reply.headers["access-control-allow-origin"] == ORIGIN
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [Request("GET", "/score"), Request("OPTIONS", "/score"), Request("OPTIONS", "/score", headers={"Origin": ORIGIN})],
+    ids=lambda r: f"{r.method} {r.headers}",
+)
+def test_a_chunked_request_with_no_body_to_carry_is_answered_as_without_one(
+    sample: tuple[FunctionsHost, Serve], request_: Request
+) -> None:
+    """Regression (issue 18): the 411 came before the method decisions, so a chunked GET or OPTIONS (whose body no
+    script reads) got 411 where azmlinfsrv answers it as usual."""
+    host, _ = sample
+    headers = {**COMMON, **request_.headers}
+    plain = host.invoke(request_.method, request_.target, headers)
+    chunked = host.invoke(request_.method, request_.target, {**headers, "Transfer-Encoding": "chunked"}, None)
+    assert plain.status != 411
+    assert comparable(chunked.status, chunked.headers, chunked.body) == comparable(
+        plain.status, plain.headers, plain.body
+    )
+
+
+def test_the_powerquery_function_behind_a_trailing_slash_scores_at_score(sample: tuple[FunctionsHost, Serve]) -> None:
+    """Regression (issue 18): `/powerquery.pq/` (the route takes it) wrote `/powerquery.pq/score` as the URL."""
+    host, serve = sample
+    for target in ("/powerquery.pq", "/powerquery.pq/"):
+        reply = host.invoke("GET", target, COMMON)
+        assert reply.status == 200, reply.body
+        assert b'"http://localhost:7071/score"' in reply.body, target
+        local = serve.send(Request("GET", target, headers=dict(COMMON)))
+        assert comparable(reply.status, reply.headers, reply.body) == comparable(
+            local.status, local.headers, local.body
+        )
+
+
+@pytest.fixture(scope="module")
+def init_fails(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
+    yield from _pair(worker, logs, "init_fails", script_env("init_fails.py"))
+
+
+def test_an_init_failure_answers_like_serve_and_its_traceback_reaches_the_host(
+    init_fails: tuple[FunctionsHost, Serve],
+) -> None:
+    host, serve = init_fails
+    request_ = Request("POST", "/score", headers=dict(COMMON), body=b"{}")
+    invocation = host.invoke_rpc(request_.method, request_.target, request_.headers, request_.body)
+    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
+    local = serve.send(request_)
+    assert ours.status == 503
+    volatile = {"retry-after"}  # seconds left of the back-off, counted from each side's own failure
+    assert comparable(ours.status, {k: v for k, v in ours.headers.items() if k not in volatile}, ours.body) == (
+        comparable(local.status, {k: v for k, v in local.headers.items() if k not in volatile}, local.body)
+    )
+    failed = [log for log in invocation.logs if log.message.startswith("Entry script init_fails.py failed")]
+    assert len(failed) == 1 and "model file not found" in failed[0].exception + failed[0].message
+
+
+def test_the_warm_up_logs_with_its_invocation_id(worker: Worker, logs: Path) -> None:
+    """Regression (issue 18): the warm-up took no context, so the import's and init()'s records (an init() failure
+    and its traceback among them) reached the host without an invocation id, and the host drops those."""
+    host = FunctionsHost(ROOT, script_env("init_fails.py"), logs / "warmup.worker.log", worker=worker)
+    try:
+        warm_up = host.warm_up()
+        assert warm_up.response.result.status == host.protos.StatusResult.Success
+        stray = [log for log in host.logs if log.category.startswith("adapter") and not log.invocation_id]
+    finally:
+        host.stop()
+    assert stray == []
+    failed = [log for log in warm_up.logs if log.message.startswith("Entry script init_fails.py failed")]
+    assert len(failed) == 1
+    assert any(log.message.startswith("Warm-up: ") for log in warm_up.logs)
+
+
+def test_16_concurrent_cold_calls_run_init_once(worker: Worker, logs: Path, tmp_path: Path) -> None:
+    counter = tmp_path / "init-calls.txt"
+    env = script_env("init_counter.py", INIT_COUNTER_FILE=str(counter))
+    host = FunctionsHost(ROOT, env, logs / "init_counter.worker.log", worker=worker)
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            replies = list(pool.map(lambda i: host.invoke("POST", "/score", {}, b"{}"), range(16)))
+    finally:
+        host.stop()
+    assert [(r.status, json.loads(r.body)) for r in replies] == [(200, {"init_calls": 1})] * 16
+    assert counter.read_text().count("\n") == 1
+
+
 # -- logs ---------------------------------------------------------------------------------------------------------
 
 
@@ -198,6 +323,15 @@ def test_logs_written_by_run_on_the_runner_thread_carry_the_invocation_id(drills
     assert printed[0] in invocation.logs
     access = [log for log in invocation.logs if log.category == "adapter.request"]
     assert len(access) == 1 and access[0].message.startswith('"POST /score" 200 ')
+
+
+def test_logs_written_by_run_on_the_worker_thread_carry_the_invocation_id(inline: tuple[FunctionsHost, Serve]) -> None:
+    """run() inline, on the thread the worker called the function on (scoring timeout above functionTimeout)."""
+    host, _ = inline
+    invocation = host.invoke_rpc("POST", "/score", {}, b'{"kind": "print", "payload": "p-9"}')
+    printed = [log for log in host.logs if log.category == "adapter.score" and "p-9" in log.message]
+    assert [log.message for log in printed] == ["printed by run() p-9"]
+    assert printed[0].invocation_id == invocation.request.invocation_id
 
 
 def test_print_to_stderr_goes_to_the_worker_output_not_to_the_invocation_log(drills: FunctionsHost) -> None:
@@ -254,17 +388,18 @@ def _cookie_target(cookies: list[str]) -> str:
     return "/score?" + urlencode([("cookie", c) for c in cookies])
 
 
-def test_the_worker_itself_alters_these_cookies(worker_dir: Path, logs: Path) -> None:
+def test_the_worker_itself_alters_these_cookies(worker: Worker, logs: Path) -> None:
     """What the platform does with no adapter in between (a bare function app): why the adapter refuses them."""
-    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app.log", worker=worker_dir)
+    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app.log", worker=worker)
+    accepted = ACCEPTED_COOKIE.replace(EXPIRES, "") if worker.proxy else ACCEPTED_COOKIE  # it would crash the proxy
     try:
         sent = {}
-        for header in [ACCEPTED_COOKIE, *ALTERED_COOKIES]:
+        for header in [accepted, *ALTERED_COOKIES]:
             invocation = host.invoke_rpc("POST", "/cookies", {}, json.dumps([header]).encode())
             sent[header] = [(c.name, c.value) for c in invocation.response.return_value.http.cookies]
     finally:
         host.stop()
-    assert sent[ACCEPTED_COOKIE] == [("a", "1")]
+    assert sent[accepted] == [("a", "1")]
     assert sent["p=pv-7; Partitioned; Secure; Path=/"] == []
     assert sent["q=qv-7; Priority=High"] == [("q", "qv-7"), ("Priority", "High")]
     assert sent["s=sv 7"] == [] and sent["u=uv-\u00e9t\u00e9"] == []
@@ -278,10 +413,41 @@ def test_cookies_the_platform_carries_arrive_whole(echo: FunctionsHost) -> None:
     a, sid = invocation.response.return_value.http.cookies
     assert (a.name, a.value, a.domain.value, a.path.value, a.max_age.value) == ("a", "1", "example.com", "/x", 60)
     assert (a.secure.value, a.http_only.value, a.same_site) == (True, True, echo.protos.RpcHttpCookie.Lax)
-    assert a.expires.value.seconds == 1792567680  # Wed, 21 Oct 2026 07:28:00 GMT
+    if echo.worker.proxy:  # Expires would crash this worker: Max-Age alone says the same to a browser
+        assert not a.HasField("expires")
+    else:
+        assert a.expires.value.seconds == 1792567680  # Wed, 21 Oct 2026 07:28:00 GMT
     assert (sid.name, sid.value, sid.path.value, sid.http_only.value) == ("sid", "abc-123", "/", True)
     reply = echo.invoke("GET", _cookie_target([werkzeug_default]))
     assert reply.headers["set-cookie"] == "sid=abc-123; domain=; path=/; httponly"  # as ASP.NET Core writes it
+
+
+def test_an_expires_cookie_never_crashes_the_worker(echo: FunctionsHost) -> None:
+    """Regression (issue 18): on the 3.13 proxy worker a cookie with Expires killed the process (upstream
+    azure-functions-python-worker#1908) and every invocation in flight with it; it now goes as Max-Age there."""
+    when = datetime.now(timezone.utc) + timedelta(hours=1)
+    cookie = f"x=1; Expires={when.strftime('%a, %d %b %Y %H:%M:%S GMT')}; Path=/"
+    invocation = echo.invoke_rpc("GET", _cookie_target([cookie]))
+    (sent,) = invocation.response.return_value.http.cookies
+    assert (sent.name, sent.value, sent.path.value) == ("x", "1", "/")
+    if echo.worker.proxy:
+        assert not sent.HasField("expires") and 3500 <= sent.max_age.value <= 3600
+    else:
+        assert sent.expires.value.seconds == int(when.timestamp()) and not sent.HasField("max_age")
+    assert echo.alive() and echo.invoke("GET", "/").status == 200
+
+
+def test_the_proxy_worker_itself_dies_on_an_expires_cookie(tmp_path: Path) -> None:
+    """Why the adapter never hands the 3.13 worker Expires (a bare function app, no adapter). When this fails,
+    upstream fixed #1908 and `adapter.http.cookies.EXPIRES_CRASHES_WORKER` can narrow."""
+    proxy = require_worker("proxy")
+    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, tmp_path / "cookie_app.log", worker=proxy)
+    try:
+        with pytest.raises(RuntimeError, match="no answer"):
+            host.invoke_rpc("POST", "/cookies", {}, json.dumps([ACCEPTED_COOKIE]).encode())
+        assert not host.alive()
+    finally:
+        host.stop()
 
 
 @pytest.mark.parametrize("cookie", list(ALTERED_COOKIES))

@@ -9,6 +9,8 @@ reason for the others (docs/platform.md).
 from __future__ import annotations
 
 import re
+import sys
+import time
 from email.utils import parsedate_to_datetime
 from http.cookies import CookieError, SimpleCookie
 
@@ -26,6 +28,10 @@ _COOKIE_FLAGS = frozenset({"secure", "httponly"})
 _ATTRIBUTE_NAMES = frozenset({"expires", "path", "comment", "domain", "max-age", "secure", "httponly", "version"})
 _ATTRIBUTE_NAMES |= {"samesite", "partitioned"}
 _SAME_SITE = frozenset({"lax", "strict", "none"})
+#: The 3.13+ proxy worker (4.40.2 with azure-functions-runtime 1.3.0) dies on a response cookie carrying Expires: a
+#: segmentation fault converting the timestamp, which takes every invocation in flight with it (upstream
+#: Azure/azure-functions-python-worker#1908). Python 3.13 and later run only on that worker.
+EXPIRES_CRASHES_WORKER = sys.version_info >= (3, 13)
 
 
 def platform_alteration(header: str) -> str | None:
@@ -71,3 +77,23 @@ def platform_alteration(header: str) -> str | None:
     if list(parsed) != [name] or parsed[name].value != value:
         return "the Functions worker would parse it into something else"
     return None
+
+
+def expires_as_max_age(header: str, now: float | None = None) -> str:
+    """The cookie with `Expires` given as `Max-Age`, for the worker that crashes on Expires: the seconds left until
+    then (0 once past, which deletes the cookie as a past Expires does). A cookie that also has Max-Age just loses
+    Expires, which browsers ignore beside Max-Age anyway (RFC 6265, 5.3 step 3). Expects a cookie
+    `platform_alteration` passed."""
+    pair, *attributes = header.split(";")
+    names = [attribute.partition("=")[0].strip().lower() for attribute in attributes]
+    if "expires" not in names:
+        return header
+    kept = [pair]
+    for name, attribute in zip(names, attributes):
+        if name != "expires":
+            kept.append(attribute)
+        elif "max-age" not in names:
+            when = parsedate_to_datetime(attribute.partition("=")[2].strip()).timestamp()
+            seconds = max(0, int(when - (time.time() if now is None else now)))
+            kept.append(f" Max-Age={seconds}")
+    return ";".join(kept)

@@ -88,6 +88,8 @@ def from_werkzeug(response: Response) -> func.HttpResponse:
         if key == "set-cookie":
             problem = cookies.platform_alteration(value)
             if problem is None:
+                if cookies.EXPIRES_CRASHES_WORKER:
+                    value = cookies.expires_as_max_age(value)
                 result.headers.add_header(name, value)
             else:
                 cookie_name = value.partition("=")[0].strip()[:64]

@@ -517,13 +517,15 @@ class FunctionsHost:
         http = self.rpc_http(method, target, headers or {}, body)
         for key, value in params.items():
             http.params[key] = value
+        return self.call(function, self.protos.TypedData(http=http), f"{method} {target}")
+
+    def call(self, function: Function, data: Any, what: str = "") -> Invocation:
+        """One invocation of `function` with `data` (a `TypedData`) for its trigger, as the host sends it."""
         invocation_id = str(uuid.uuid4())
         request = self.protos.InvocationRequest(
             invocation_id=invocation_id,
             function_id=function.function_id,
-            input_data=[
-                self.protos.ParameterBinding(name=function.trigger_param, data=self.protos.TypedData(http=http))
-            ],
+            input_data=[self.protos.ParameterBinding(name=function.trigger_param, data=data)],
         )
         waiter: queue.Queue[Any] = queue.Queue()
         with self._lock:
@@ -536,7 +538,7 @@ class FunctionsHost:
                 break
             except queue.Empty:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"no answer to {method} {target}:\n{self.worker_output()}") from None
+                    raise RuntimeError(f"no answer to {what or function.name}:\n{self.worker_output()}") from None
         # Logs are written to the stream before the invocation's response, so all of them are here by now.
         logs = [log for log in list(self.logs) if log.invocation_id == invocation_id]
         return Invocation(request, response, logs)
@@ -565,6 +567,13 @@ class FunctionsHost:
         if method.upper() == "HEAD":
             payload = b""
         return WorkerReply(int(http.status_code or 200), reply_headers, payload, invocation.logs)
+
+    def warm_up(self) -> Invocation:
+        """What the host does when it adds an instance: the warm-up trigger, before any request."""
+        return self.call(self.function("warmup"), self.protos.TypedData(json="{}"), "warmup")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)
