@@ -28,7 +28,6 @@ from adapter.http.methods import GET_ROUTE_METHODS, SCORE_METHODS
 from adapter.http.responses import (
     HTML,
     INTERNAL_ERROR,
-    automatic_options,
     error_response,
     from_run_output,
     json_response,
@@ -47,13 +46,14 @@ NOT_FOUND = (
     "and try again."
 )
 MISCONFIGURED = "The service is misconfigured; the function logs say how."
-SCRIPT_NOT_READY = "The entry script is not ready yet; the function logs say why."
 CHUNKED = (
     "Chunked request bodies do not reach Azure Functions: the host passes a body on only with a Content-Length. "
     "Send the request with a Content-Length header."
 )
 EXEC_MS_HEADER = "x-ms-run-fn-exec-ms"
 TEXT = "text/plain; charset=utf-8"
+#: The methods whose requests carry a body.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class Script:
@@ -82,9 +82,11 @@ class Deployment:
         cors = CorsPolicy(http.cors_origins) if http.cors_origins else None
         # Built once: the routes' policy stacks, outermost first (see adapter.http.pipeline).
         self.score = pipeline.build(self._score, methods=SCORE_METHODS, cors=cors, keys=http.scoring_keys)
-        self.health = pipeline.build(self._health, methods=GET_ROUTE_METHODS, cors=cors)
-        self.swagger = pipeline.build(self._swagger, methods=GET_ROUTE_METHODS, cors=cors)
-        self.powerquery = pipeline.build(self._powerquery, methods=GET_ROUTE_METHODS, cors=cors)
+        self.health = pipeline.build(self._health, methods=GET_ROUTE_METHODS, cors=cors, options=True)
+        self.swagger = pipeline.build(self._swagger, methods=GET_ROUTE_METHODS, cors=cors, options=True, not_ready=True)
+        self.powerquery = pipeline.build(
+            self._powerquery, methods=GET_ROUTE_METHODS, cors=cors, options=True, not_ready=True
+        )
         self.not_found = pipeline.build(self._not_found, request_ids=False)
 
     @classmethod
@@ -132,12 +134,12 @@ class Deployment:
 
     def _score(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         user_script = self._script(detailed=True).user_script
-        if "chunked" in req.headers.get("transfer-encoding", "").lower() and not req.get_body():
-            raise HttpError(411, CHUNKED)
         deadline = user_script.deadline()  # one wait in all for the import and init()
         script = user_script.imported(deadline)
         if script.parser.methods is not None and req.method not in script.parser.methods:
             return _no_input(req)  # nothing to parse, so no need to run init()
+        if _body_dropped(req):  # only once the method says a body would be read, as azmlinfsrv would read it
+            raise HttpError(411, CHUNKED)
         script = user_script.ready(deadline)
         try:
             invocation = user_script.call(script, req)
@@ -154,15 +156,11 @@ class Deployment:
 
     def _health(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
-        if req.method == "OPTIONS":
-            return automatic_options()
         return func.HttpResponse("Healthy", headers={"Content-Type": HTML})
 
     def _swagger(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """`/swagger.json`: describes the API from the imported script, never running `init()` (no model load on a
         cold instance just to describe it). Anonymous: failures say only where to look."""
-        if req.method == "OPTIONS":
-            return automatic_options()
         script = self._script(detailed=False)
         try:
             # The wait for the import, bounded, before the documents' lock: requests never queue for it in turn.
@@ -172,32 +170,30 @@ class Deployment:
             raise HttpError(404, str(ex)) from None
         except UserSwaggerError as ex:
             raise HttpError(500, str(ex)) from None
-        except HttpError as ex:
-            if ex.status != 503:
-                raise
-            raise HttpError(503, SCRIPT_NOT_READY, retry_after=ex.retry_after) from None
 
     def _powerquery(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """`/powerquery.pq`: the Power Query function for this script, with this app's scoring URL written in.
         Anonymous like `/swagger.json`, and like it built from the imported script without `init()`."""
-        if req.method == "OPTIONS":
-            return automatic_options()
         script = self._script(detailed=False)
         try:
             script.user_script.imported()  # the bounded wait, before the plan's lock (as for /swagger.json)
             plan = script.powerquery_plan()
         except PowerQueryError as ex:
             raise HttpError(404, f"There is no Power Query function for this script: {ex}") from None
-        except HttpError as ex:
-            if ex.status != 503:
-                raise
-            raise HttpError(503, SCRIPT_NOT_READY, retry_after=ex.retry_after) from None
         url = urlsplit(req.url)
-        scoring_url = f"{url.scheme}://{url.netloc}{url.path.rpartition('/')[0]}/score"
+        # `/score` beside this route, also when the route was asked for with a trailing slash.
+        scoring_url = f"{url.scheme}://{url.netloc}{url.path.rstrip('/').rpartition('/')[0]}/score"
         return func.HttpResponse(powerquery.render(replace(plan, url=scoring_url)), headers={"Content-Type": TEXT})
 
     def _not_found(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         return error_response(404, NOT_FOUND)
+
+
+def _body_dropped(req: func.HttpRequest) -> bool:
+    """A chunked request whose body the host dropped (it forwards one only with a Content-Length), on a method that
+    carries one: GET, HEAD, OPTIONS and DELETE requests have no body to lose and are answered as usual."""
+    chunked = "chunked" in req.headers.get("transfer-encoding", "").lower()
+    return chunked and req.method in BODY_METHODS and not req.get_body()
 
 
 def _no_input(req: func.HttpRequest) -> func.HttpResponse:

@@ -83,6 +83,9 @@ CORS_CASES = {
     "health": Request("GET", "/", headers={**ID, **FROM_A}),
     "unknown-path": Request("GET", "/nope", headers={**ID, **FROM_A}),
     "bad-input": Request("POST", body=b"\xff", headers={**ID, **FROM_A}),
+    # azmlinfsrv grants CORS on the 431 for an over-long request id too (its request hooks sit inside flask-cors).
+    "id-too-long": Request("GET", headers={"X-Request-Id": "x" * 101, **FROM_A}),
+    "client-id-too-long": Request("POST", body=b"x", headers={**ID, **FROM_A, "x-ms-client-request-id": "y" * 101}),
 }
 
 #: Keyed by entry script, optionally with "#label" when the same script runs under another configuration.

@@ -15,6 +15,7 @@ from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, script_
 
 from adapter.deployment import Deployment
 from adapter.functions import Functions, create_app
+from adapter.hosting.context import InvocationContext
 from adapter.http.request_log import escape, redact
 
 INTERNAL = {"message": "An unexpected internal error occurred. Check the logs for more info."}
@@ -220,7 +221,7 @@ def test_the_warm_up_trigger_is_registered_and_runs_init_before_any_request(tmp_
     try:
         warmups = [f for f in app.get_functions() if f.get_trigger().type == "warmupTrigger"]
         assert [f.get_function_name() for f in warmups] == ["warmup"]
-        warmups[0].get_user_function()(None)
+        warmups[0].get_user_function()(None, InvocationContext("warmup", str(ROOT)))
         assert (tmp_path / "init-calls.txt").read_text().count("\n") == 1  # init() ran, with no request
         reply = target.send(Request("POST", body=b"x"))
     finally:

@@ -89,7 +89,7 @@ def expires_as_max_age(header: str, now: float | None = None) -> str:
     if "expires" not in names:
         return header
     kept = [pair]
-    for name, attribute in zip(names, attributes):
+    for name, attribute in zip(names, attributes, strict=True):
         if name != "expires":
             kept.append(attribute)
         elif "max-age" not in names:

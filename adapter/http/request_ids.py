@@ -8,15 +8,16 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import Headers
 
+from adapter.errors import HttpError
+
 HEADER_LIMIT = 100
 
 
-class HeaderTooLong(Exception):
-    """An id header is over 100 characters (431); `partial` holds the ids accepted before it."""
+class HeaderTooLong(HttpError):
+    """An id header is over 100 characters: azmlinfsrv's 431, echoing the ids accepted before it (`partial`)."""
 
     def __init__(self, message: str, partial: RequestIds) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(431, message, headers=partial.echoed())
         self.partial = partial
 
 
@@ -49,14 +50,22 @@ class RequestIds:
             )
         return cls(request_id, legacy, client, trace_id)
 
-    def apply(self, headers: Headers) -> None:
-        """Echo the ids on a response's headers."""
-        for name, value in (
-            ("x-request-id", self.request_id),
-            ("x-ms-request-id", self.legacy_client_request_id),
-            ("x-ms-client-request-id", self.client_request_id),
-        ):
-            if value:
-                headers[name] = value
+    def echoed(self) -> dict[str, str]:
+        """The ids a response echoes."""
+        headers = {
+            name: value
+            for name, value in (
+                ("x-request-id", self.request_id),
+                ("x-ms-request-id", self.legacy_client_request_id),
+                ("x-ms-client-request-id", self.client_request_id),
+            )
+            if value
+        }
         if self.trace_id is not None:
             headers["TraceId"] = self.trace_id
+        return headers
+
+    def apply(self, headers: Headers) -> None:
+        """Echo the ids on a response's headers."""
+        for name, value in self.echoed().items():
+            headers[name] = value

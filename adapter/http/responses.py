@@ -43,8 +43,10 @@ def error_response(status: int, message: str, *, failed: bool = False) -> func.H
 
 
 def from_error(error: HttpError) -> func.HttpResponse:
-    """The answer an `HttpError` carries, with Retry-After when it says when to come back."""
+    """The answer an `HttpError` carries: its headers, and Retry-After when it says when to come back."""
     response = error_response(error.status, error.message, failed=error.failed)
+    for name, value in error.headers.items():
+        response.headers[name] = value
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
     return response
