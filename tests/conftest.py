@@ -1,18 +1,26 @@
 """Shared fixtures (the targets of `targets.py`, started once per score script and stopped after) and the test layers.
 
-Layers, as markers set here so that tests added later are marked without anyone remembering to:
-- `oracle`: compares with azmlinfsrv, i.e. uses the `trios` fixture or starts `Reference` (a test module that imports
-  `Reference` is marked whole). A test that starts azmlinfsrv without the marker fails, saying so.
+Layers, as markers set here, per test, so that tests added later are marked without anyone remembering to:
+- `process`: starts another process (`serve`, azmlinfsrv, a real Functions worker, a browser, any subprocess):
+  found in the code the test runs, its fixtures' and its module's helpers (`uses_processes`). A test left
+  unmarked that starts one anyway fails, saying so.
+- `oracle`: compares with azmlinfsrv (the `trios` fixture, or `Reference` anywhere in that code); always also
+  `process`. A test that starts azmlinfsrv without the marker fails, saying so.
 - `slow`: multi-second tests: property tests (hypothesis runs hundreds of examples), the modules and tests listed in
   SLOW below, plus any test marked by hand.
-`python -m pytest -m "not oracle and not slow"` is the fast subset; plain `python -m pytest` still runs everything.
+- `unit`: everything else: every in-process test. `python -m pytest -m unit` is the edit-test loop
+  (docs/development.md), well under 30 s; plain `python -m pytest` still runs everything.
 """
 
 from __future__ import annotations
 
+import inspect
+import subprocess
 import sys
+import types
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +33,13 @@ from targets import InProcess, Reference, Serve  # noqa: E402
 
 #: Fixtures that start azmlinfsrv.
 ORACLE_FIXTURES = frozenset({"trios"})
+#: Names whose use starts a process (classes and modules of tests/, the bench harness, the standard library).
+PROCESS_NAMES = frozenset(
+    {"Serve", "Reference", "FunctionsHost", "Trio", "subprocess", "Popen", "adapter_serve", "azmlinfsrv", "webdriver"}
+    | {"multiprocessing", "ProcessPoolExecutor", "check_call", "check_output", "ServerProcess", "start_servers"}
+    | {"wheels"}  # adapter.tools.check.wheels runs pip
+)
+ORACLE_NAMES = frozenset({"Reference", "Trio"})
 #: Multi-second tests, by module file name (the whole module) or by `module::test name` (every parametrisation).
 #: Measured with `--durations`; the fast subset must stay well under 30 s on a small shared machine.
 SLOW = frozenset(
@@ -55,24 +70,121 @@ SLOW = frozenset(
 )
 
 
+def _names(code: types.CodeType) -> set[str]:
+    """The global and attribute names a code object and the functions nested in it use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _test_code(obj: Any) -> types.CodeType | None:
+    obj = inspect.unwrap(obj) if callable(obj) else obj
+    code = getattr(obj, "__code__", None)
+    return code if isinstance(code, types.CodeType) else None
+
+
+def uses_names(roots: list[Any], module: Any, wanted: frozenset[str]) -> bool:
+    """Whether the code of `roots` uses any of `wanted`, following the functions and classes of tests/ it calls
+    (module helpers, fixtures' helpers, `targets`), so a helper that starts a server marks each test calling it."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if inspect.isclass(obj):
+            stack.extend(v for v in vars(obj).values() if inspect.isfunction(v) or isinstance(v, property))
+            continue
+        if isinstance(obj, property):
+            stack.extend(f for f in (obj.fget, obj.fset) if f is not None)
+            continue
+        code = _test_code(obj)
+        if code is None:
+            continue
+        names = _names(code)
+        if names & wanted:
+            return True
+        scope = getattr(obj, "__globals__", {}) or vars(module)
+        for name in names:
+            target = scope.get(name)
+            if (inspect.isfunction(target) or inspect.isclass(target)) and _in_tests(target):
+                stack.append(target)
+    return False
+
+
+def _in_tests(obj: Any) -> bool:
+    try:
+        source = inspect.getsourcefile(obj)
+    except TypeError:
+        return False
+    return source is not None and Path(source).resolve().is_relative_to(TESTS)
+
+
+def _roots(item: pytest.Item) -> list[Any]:
+    """The test function and every fixture it uses (directly or through other fixtures)."""
+    roots: list[Any] = [getattr(item, "obj", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        for fixturedef in info.name2fixturedefs.get(name, ()) if info is not None else ():
+            if _in_tests(fixturedef.func):
+                roots.append(fixturedef.func)
+    return roots
+
+
+#: The real worker each test ran on, by node id, for the summary (tests parametrized with `worker`).
+_WORKER_OF: dict[str, str] = {}
+_WORKER_OUTCOMES: dict[str, dict[str, int]] = {}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     modules: dict[str, object] = {}
     for item in items:
         module = getattr(item, "module", None)
-        if ORACLE_FIXTURES & set(getattr(item, "fixturenames", ())) or (
-            module is not None and getattr(module, "Reference", None) is Reference
-        ):
+        roots = _roots(item)
+        oracle = bool(ORACLE_FIXTURES & set(getattr(item, "fixturenames", ()))) or uses_names(
+            roots, module, ORACLE_NAMES
+        )
+        if oracle or item.get_closest_marker("oracle") is not None:
             item.add_marker(pytest.mark.oracle)
+            item.add_marker(pytest.mark.process)
+        elif item.get_closest_marker("process") is None and uses_names(roots, module, PROCESS_NAMES):
+            item.add_marker(pytest.mark.process)
         file_name = item.path.name
         modules[file_name] = module
         test_key = f"{file_name}::{getattr(item, 'originalname', item.name)}"
         if {file_name, test_key} & SLOW or getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("process") is None:
+            item.add_marker(pytest.mark.unit)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "worker" in callspec.params:
+            _WORKER_OF[item.nodeid] = str(callspec.params["worker"])
     # A renamed test would silently leave the slow layer and slow down the fast one.
     for entry in SLOW:
         file_name, _, test_name = entry.partition("::")
         if test_name and file_name in modules and not hasattr(modules[file_name], test_name):
             raise pytest.UsageError(f"tests/conftest.py: SLOW names {entry}, which does not exist")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    worker = _WORKER_OF.get(report.nodeid)
+    if worker is None or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return
+    outcomes = _WORKER_OUTCOMES.setdefault(worker, {})
+    outcomes[report.outcome] = outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many tests ran on each real Functions worker (issue 18: CI must show both ran, none skipped)."""
+    if not _WORKER_OUTCOMES:
+        return
+    terminalreporter.section("real Functions workers")
+    for worker, outcomes in sorted(_WORKER_OUTCOMES.items()):
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+        terminalreporter.write_line(f"{worker} worker: {counts}")
 
 
 _running: list[pytest.Item] = []
@@ -92,12 +204,28 @@ def _check_marked(kind: type[targets.HttpTarget]) -> None:
     if kind is Reference and _running and _running[-1].get_closest_marker("oracle") is None:
         pytest.fail(
             f"{_running[-1].nodeid} starts azmlinfsrv: mark it `oracle` "
-            "(use the `trios` fixture, import `Reference` in its module, or add @pytest.mark.oracle)",
+            "(use the `trios` fixture or `Reference`, or add @pytest.mark.oracle)",
             pytrace=False,
         )
 
 
 targets.START_CHECKS.append(_check_marked)
+_popen_init = subprocess.Popen.__init__
+
+
+def _popen_checked(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> None:
+    """No process from a test not marked `process`: in the unit loop it would make the loop slow and its time
+    depend on the machine, and `-m "not process"` must mean in-process."""
+    if _running and _running[-1].get_closest_marker("process") is None:
+        pytest.fail(
+            f"{_running[-1].nodeid} starts a process but was not found to: add @pytest.mark.process "
+            "(or add the name it starts it with to PROCESS_NAMES in tests/conftest.py)",
+            pytrace=False,
+        )
+    _popen_init(self, *args, **kwargs)
+
+
+subprocess.Popen.__init__ = _popen_checked  # type: ignore[method-assign]
 
 
 class Trio:
