@@ -119,7 +119,7 @@ def find_worker() -> tuple[Path | None, str]:
     """The folder to put on PYTHONPATH to run the 4.x worker, or None and why not."""
     candidates = [default_worker_dir()]
     if not os.environ.get(WORKER_DIR_ENV):
-        candidates.append(SHARED_WORKERS / "3.11" / "LINUX" / "X64")
+        candidates += [SHARED_WORKERS / "3.11" / "LINUX" / "X64", CI_CACHE / "worker-3.11"]
     spec = importlib.util.find_spec("azure_functions_worker")
     if spec is not None and spec.origin:
         candidates.append(Path(spec.origin).parent.parent)
