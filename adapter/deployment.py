@@ -35,8 +35,8 @@ from adapter.http.responses import (
 from adapter.openapi import powerquery
 from adapter.openapi.powerquery import PowerQueryError
 from adapter.openapi.swagger import DEFAULT_VERSION, Documents, SwaggerNotFound, UserSwaggerError
-from adapter.script import request_conversion as rc
-from adapter.script.user_script import ScriptFailed, UserScript
+from adapter.script import request_conversion
+from adapter.script.scorer import Scorer, ScriptFailed
 from adapter.settings import ConfigError, HttpSettings, Settings
 
 logger = logging.getLogger("adapter")
@@ -56,12 +56,14 @@ TEXT = "text/plain; charset=utf-8"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class Script:
-    """The script's half of a deployment, present when its settings are valid."""
+class Scoring:
+    """The scoring half of a deployment, present when its script settings are valid: those settings, the `Scorer`
+    that imports the entry script (an `EntryScript` once imported), runs `init()` once and calls `run()`, and the
+    documents describing it."""
 
-    def __init__(self, settings: Settings, user_script: UserScript, documents: Documents) -> None:
+    def __init__(self, settings: Settings, scorer: Scorer, documents: Documents) -> None:
         self.settings = settings
-        self.user_script = user_script
+        self.scorer = scorer
         self.documents = documents
         self._plan: powerquery.Plan | None = None
         self._plan_lock = threading.Lock()
@@ -70,14 +72,14 @@ class Script:
         """What the Power Query function does, worked out once (only the URL differs between requests)."""
         with self._plan_lock:
             if self._plan is None:
-                self._plan = powerquery.plan(self.settings, self.user_script.imported())
+                self._plan = powerquery.plan(self.settings, self.scorer.imported())
             return self._plan
 
 
 class Deployment:
-    def __init__(self, http: HttpSettings, script: Script | None, config_error: ConfigError | None = None) -> None:
+    def __init__(self, http: HttpSettings, scoring: Scoring | None, config_error: ConfigError | None = None) -> None:
         self.http = http
-        self.script = script
+        self.scoring = scoring
         self.config_error = config_error
         cors = CorsPolicy(http.cors_origins) if http.cors_origins else None
         # Built once: the routes' policy stacks, outermost first (see adapter.http.pipeline).
@@ -100,25 +102,25 @@ class Deployment:
             logger.error("Invalid configuration: %s", ex)
             return cls(HttpSettings(), None, ex)
         try:
-            return cls(http, cls.script_for(Settings.from_env(env)))
+            return cls(http, cls.scoring_for(Settings.from_env(env, http)))
         except ConfigError as ex:
             logger.error("Invalid configuration: %s", ex)
             return cls(http, None, ex)
 
     @staticmethod
-    def script_for(settings: Settings) -> Script:
-        user_script = UserScript(settings)
-        return Script(settings, user_script, Documents(settings, user_script.imported))
+    def scoring_for(settings: Settings) -> Scoring:
+        scorer = Scorer(settings)
+        return Scoring(settings, scorer, Documents(settings, scorer.imported))
 
     def warm_up(self, context: func.Context | None = None) -> None:
         """Import the script and run `init()` now (a warm-up trigger, a preload), so no request waits for it. A
         failure is logged and retried by the next request, as always; never raised. With the warm-up invocation's
         `context`, the threads doing it are tied to that invocation, as a request's are."""
-        if self.script is None:
+        if self.scoring is None:
             return
         token = request_context.invocation.set(context)
         try:
-            self.script.user_script.ready()
+            self.scoring.scorer.ready()
         except HttpError as ex:
             logger.warning("Warm-up: %s", ex.message)
         finally:
@@ -126,23 +128,23 @@ class Deployment:
 
     # The endpoints, each inside its policy stack (see __init__).
 
-    def _script(self, *, detailed: bool) -> Script:
-        if self.script is not None:
-            return self.script
+    def _scoring(self, *, detailed: bool) -> Scoring:
+        if self.scoring is not None:
+            return self.scoring
         message = f"Invalid configuration: {self.config_error}" if detailed else MISCONFIGURED
         raise HttpError(500, message)
 
     def _score(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
-        user_script = self._script(detailed=True).user_script
-        deadline = user_script.deadline()  # one wait in all for the import and init()
-        script = user_script.imported(deadline)
+        scorer = self._scoring(detailed=True).scorer
+        deadline = scorer.deadline()  # one wait in all for the import and init()
+        script = scorer.imported(deadline)
         if script.parser.methods is not None and req.method not in script.parser.methods:
             return _no_input(req)  # nothing to parse, so no need to run init()
         if _body_dropped(req):  # only once the method says a body would be read, as azmlinfsrv would read it
             raise HttpError(411, CHUNKED)
-        script = user_script.ready(deadline)
+        script = scorer.ready(deadline)
         try:
-            invocation = user_script.call(script, req)
+            invocation = scorer.call(script, req)
         except ScriptFailed as ex:
             logger.error("run() raised an exception", exc_info=ex.error)
             raise ex.detailed() if self.http.error_details else ex from None
@@ -161,11 +163,13 @@ class Deployment:
     def _swagger(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """`/swagger.json`: describes the API from the imported script, never running `init()` (no model load on a
         cold instance just to describe it). Anonymous: failures say only where to look."""
-        script = self._script(detailed=False)
+        scoring = self._scoring(detailed=False)
         try:
             # The wait for the import, bounded, before the documents' lock: requests never queue for it in turn.
-            script.user_script.imported()
-            return json_response(script.documents.get(rc.query_args(req).get("version", DEFAULT_VERSION)))
+            scoring.scorer.imported()
+            return json_response(
+                scoring.documents.get(request_conversion.query_args(req).get("version", DEFAULT_VERSION))
+            )
         except SwaggerNotFound as ex:
             raise HttpError(404, str(ex)) from None
         except UserSwaggerError as ex:
@@ -174,10 +178,10 @@ class Deployment:
     def _powerquery(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """`/powerquery.pq`: the Power Query function for this script, with this app's scoring URL written in.
         Anonymous like `/swagger.json`, and like it built from the imported script without `init()`."""
-        script = self._script(detailed=False)
+        scoring = self._scoring(detailed=False)
         try:
-            script.user_script.imported()  # the bounded wait, before the plan's lock (as for /swagger.json)
-            plan = script.powerquery_plan()
+            scoring.scorer.imported()  # the bounded wait, before the plan's lock (as for /swagger.json)
+            plan = scoring.powerquery_plan()
         except PowerQueryError as ex:
             raise HttpError(404, f"There is no Power Query function for this script: {ex}") from None
         url = urlsplit(req.url)

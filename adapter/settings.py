@@ -74,7 +74,9 @@ class Settings:
         return self.http.scoring_keys
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, http: HttpSettings | None = None) -> Settings:
+        """The settings `env` describes; `http`, when the caller has already read the HTTP settings from it (they are
+        parsed once: a deployment reads them first, so a broken script setting leaves them working)."""
         env = os.environ if env is None else env
         root = env.get("AML_APP_ROOT")
         app_root = _existing_dir("AML_APP_ROOT", Path(root).expanduser() if root else FUNCTION_APP_ROOT)
@@ -98,7 +100,7 @@ class Settings:
             scoring_concurrency=positive_int(env, "SCORING_CONCURRENCY", 1),
             init_retry_ms=positive_int(env, "SCORING_INIT_RETRY_MS", DEFAULT_INIT_RETRY_MS),
             init_wait_ms=positive_int(env, "SCORING_INIT_WAIT_MS", DEFAULT_INIT_WAIT_MS),
-            http=HttpSettings.from_env(env),
+            http=HttpSettings.from_env(env) if http is None else http,
         )
 
 

@@ -14,7 +14,7 @@ import pytest
 from targets import Reply, Request, Serve, script_env
 
 from adapter.http.responses import INTERNAL_ERROR
-from adapter.script.user_script import SCRIPT_ERROR
+from adapter.script.scorer import SCRIPT_ERROR
 
 TIMEOUT_MS = 300
 TIMED_OUT = f"Scoring timeout after {TIMEOUT_MS} ms"

@@ -187,12 +187,12 @@ def _base_env() -> dict[str, str]:
 def test_run_goes_to_a_runner_thread_only_when_the_timeout_can_fire(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host_json: dict[str, str], timeout_ms: str | None, inline: bool
 ) -> None:
-    from adapter.script.user_script import UserScript
+    from adapter.script.scorer import Scorer
     from adapter.settings import Settings
 
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", **host_json}))
     env = script_env("echo_undecorated.py", **({"SCORING_TIMEOUT_MS": timeout_ms} if timeout_ms else {}))
-    assert UserScript(Settings.from_env(env), function_app_root=tmp_path).runner.inline is inline
+    assert Scorer(Settings.from_env(env), function_app_root=tmp_path).runner.inline is inline
 
 
 def test_a_malformed_function_timeout_is_a_configuration_error(tmp_path: Path) -> None:

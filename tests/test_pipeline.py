@@ -207,7 +207,9 @@ def test_deployments_are_built_from_settings_without_touching_the_environment() 
     deployment = Deployment.from_env({**script_env("echo_undecorated.py"), "AML_CORS_ORIGINS": "https://b.example"})
     assert os.environ == before
     assert deployment.http.cors_origins == ("https://b.example",)
-    assert deployment.script is not None and deployment.script.settings.entry_script == SCRIPTS / "echo_undecorated.py"
+    assert (
+        deployment.scoring is not None and deployment.scoring.settings.entry_script == SCRIPTS / "echo_undecorated.py"
+    )
 
 
 def counting_env(tmp_path: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from werkzeug.wrappers import Request
 
 from adapter.hosting import wire
-from adapter.script import request_conversion as rc
+from adapter.script import request_conversion
 
 HOST = "localhost:7071"
 FUZZ = settings(
@@ -132,7 +132,7 @@ def through_the_adapter(raw: Raw) -> Callable[[], Request]:
     the worker's converter), then `aml_request`."""
     method, target, lines, body = raw
     req = wire.build_request(method, target, lines, body, ("localhost", 7071))
-    return lambda: rc.aml_request(req)
+    return lambda: request_conversion.aml_request(req)
 
 
 def presented(build: Callable[[], Request]) -> dict[str, Any]:
@@ -175,4 +175,6 @@ def test_query_args_match_werkzeug(method: str, path: str, query: str) -> None:
     """`query_args` feeds GET input to non-raw scripts: the same pairs, in order, as `request.args`."""
     raw: Raw = (method, f"{path}?{query}", [("Host", HOST)], b"")
     req = wire.build_request(method, f"{path}?{query}", [("Host", HOST)], b"", ("localhost", 7071))
-    assert list(rc.query_args(req).items(multi=True)) == list(werkzeug_over_gunicorn(raw)().args.items(multi=True))
+    assert list(request_conversion.query_args(req).items(multi=True)) == list(
+        werkzeug_over_gunicorn(raw)().args.items(multi=True)
+    )

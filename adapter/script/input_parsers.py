@@ -13,7 +13,7 @@ import azure.functions as func
 
 from adapter.errors import HttpError
 from adapter.http.methods import INPUT_METHODS
-from adapter.script import request_conversion as rc
+from adapter.script import request_conversion
 
 
 class InputError(HttpError):
@@ -44,7 +44,7 @@ class RawRequestInput:
         self.parameter = parameter
 
     def __call__(self, req: func.HttpRequest) -> dict[str, Any]:
-        return {self.parameter: rc.aml_request(req)}
+        return {self.parameter: request_conversion.aml_request(req)}
 
 
 class _ByMethod:
@@ -72,7 +72,7 @@ class JsonStringInput(_ByMethod):
 
     def from_body(self, req: func.HttpRequest) -> dict[str, Any]:
         try:
-            return {self.parameter: str(rc.flask_data(req), "utf-8")}
+            return {self.parameter: str(request_conversion.flask_data(req), "utf-8")}
         except UnicodeDecodeError as ex:
             raise InputError(f"Input cannot be decoded as UTF-8: {ex}") from None
 
@@ -87,7 +87,7 @@ class ObjectInput(_ByMethod):
         self.parameters = parameters
 
     def from_body(self, req: func.HttpRequest) -> dict[str, Any]:
-        if not rc.is_json(req):
+        if not request_conversion.is_json(req):
             raise UnsupportedInput("Expects Content-Type to be application/json")
         body = req.get_body()
         try:
@@ -120,7 +120,7 @@ class ObjectInput(_ByMethod):
 
 def query_values(req: func.HttpRequest) -> dict[str, Any]:
     """Query parameters as JSON values (`?a=1&b=x` -> `{"a": 1, "b": "x"}`); a repeated key becomes a list."""
-    args = rc.query_args(req)
+    args = request_conversion.query_args(req)
     values: dict[str, Any] = {}
     for key in args:
         parsed = [_json_or_text(v) for v in args.getlist(key)]

@@ -278,11 +278,11 @@ def _invoke(
     from adapter.errors import HttpError
     from adapter.http.responses import from_error, from_run_output
     from adapter.script.input_parsers import InputError
-    from adapter.script.user_script import ScriptFailed, UserScript
+    from adapter.script.scorer import Scorer, ScriptFailed
 
     try:
         # The same call /score makes: arguments from the request, on the runner, with the timeout.
-        invocation = UserScript(settings).call(script, request)
+        invocation = Scorer(settings).call(script, request)
     except ScriptFailed as ex:
         raise ex.error from None
     except InputError as ex:

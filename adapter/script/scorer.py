@@ -16,7 +16,7 @@ import azure.functions as func
 from adapter import host_config
 from adapter.errors import HttpError
 from adapter.paths import FUNCTION_APP_ROOT
-from adapter.script import request_conversion as rc
+from adapter.script import request_conversion
 from adapter.script.entry_script import EntryScript
 from adapter.script.lifecycle import Lifecycle, ScriptUnavailable
 from adapter.script.output import in_invocation
@@ -34,7 +34,7 @@ class Invocation:
     elapsed_ms: float
 
 
-class UserScript:
+class Scorer:
     """One deployment's entry script: its lifecycle (import once, `init()` once) and the runner for `run()`."""
 
     def __init__(self, settings: Settings, *, function_app_root: Path = FUNCTION_APP_ROOT) -> None:
@@ -71,7 +71,7 @@ class UserScript:
         """
         kwargs = script.parser(req)
         if script.wants_headers:
-            kwargs["request_headers"] = rc.flask_headers(req)
+            kwargs["request_headers"] = request_conversion.flask_headers(req)
         run = script.run if self.runner.inline else in_invocation(script.run)
         try:
             output, elapsed_ms = self.runner.call(run, kwargs)
