@@ -65,29 +65,16 @@ def create_app(functions: Functions | None = None) -> func.FunctionApp:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
     # Every route takes every method: the adapter answers the ones a route refuses (405) as azmlinfsrv does, where
-    # the host would send an empty 404.
-    @app.route(route="score", methods=ALL_METHODS, auth_level=host_auth_level())
-    def score(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        return functions.deployment.score(req, context)
+    # the host would send an empty 404. Only `/score` may need a Functions key.
+    for name, route, auth_level in (
+        ("score", "score", host_auth_level()),
+        ("health", "/", None),
+        ("swagger", "swagger.json", None),
+        ("powerquery", "powerquery.pq", None),
+        ("not_found", "{*path}", None),
+    ):
+        app.route(route=route, methods=ALL_METHODS, auth_level=auth_level)(_endpoint(functions, name))
 
-    @app.route(route="/", methods=ALL_METHODS)
-    def health(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        return functions.deployment.health(req, context)
-
-    @app.route(route="swagger.json", methods=ALL_METHODS)
-    def swagger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        return functions.deployment.swagger(req, context)
-
-    @app.route(route="powerquery.pq", methods=ALL_METHODS)
-    def powerquery(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        return functions.deployment.powerquery(req, context)
-
-    @app.route(route="{*path}", methods=ALL_METHODS)
-    def not_found(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        return functions.deployment.not_found(req, context)
-
-    # Run by the platform when it adds an instance (plans with always-ready or prewarmed instances), before the
-    # instance gets traffic: the model load happens there instead of in the first request.
     # It takes the invocation's context so that what the import and init() log reaches the host with its invocation
     # id (the host drops records without one), from whichever thread logs it, as for a request.
     @app.warm_up_trigger("warmup")
@@ -97,6 +84,17 @@ def create_app(functions: Functions | None = None) -> func.FunctionApp:
     if _preload_requested():
         functions.preload()
     return app
+
+
+def _endpoint(functions: Functions, name: str) -> Callable[[func.HttpRequest, func.Context], func.HttpResponse]:
+    """The function the worker indexes as `name`: the deployment's endpoint of that name, built on first use."""
+
+    def endpoint(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+        handler: Callable[[func.HttpRequest, func.Context], func.HttpResponse] = getattr(functions.deployment, name)
+        return handler(req, context)
+
+    endpoint.__name__ = endpoint.__qualname__ = name  # the function's name on the platform
+    return endpoint
 
 
 def _preload_requested() -> bool:

@@ -437,11 +437,11 @@ def test_an_expires_cookie_never_crashes_the_worker(echo: FunctionsHost) -> None
     assert echo.alive() and echo.invoke("GET", "/").status == 200
 
 
-def test_the_proxy_worker_itself_dies_on_an_expires_cookie(tmp_path: Path) -> None:
+@pytest.mark.parametrize("worker", ["proxy"], indirect=True)
+def test_the_proxy_worker_itself_dies_on_an_expires_cookie(worker: Worker, logs: Path) -> None:
     """Why the adapter never hands the 3.13 worker Expires (a bare function app, no adapter). When this fails,
     upstream fixed #1908 and `adapter.http.cookies.EXPIRES_CRASHES_WORKER` can narrow."""
-    proxy = require_worker("proxy")
-    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, tmp_path / "cookie_app.log", worker=proxy)
+    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app_expires.log", worker=worker)
     try:
         with pytest.raises(RuntimeError, match="no answer"):
             host.invoke_rpc("POST", "/cookies", {}, json.dumps([ACCEPTED_COOKIE]).encode())
