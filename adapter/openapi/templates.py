@@ -65,10 +65,53 @@ class Describe:
         return [{name: []} for name in self.security_schemes]
 
 
+def _paths(
+    describe: Describe,
+    error: JsonObject,
+    healthy: JsonObject,
+    score_input: JsonObject,
+    result: JsonObject,
+    version_parameter: JsonObject,
+    specification: JsonObject,
+) -> JsonObject:
+    """The three paths in azmlinfsrv's order and key order; each OpenAPI version gives the parts it writes its own
+    way (`score_input`: the body as `parameters` in 2.0, `requestBody` in 3.x)."""
+    p = describe.path_prefix
+
+    def responses(ok: JsonObject) -> JsonObject:
+        return {"200": ok, "default": error}
+
+    return {
+        f"{p}/": {
+            "get": {
+                "operationId": "ServiceHealthCheck",
+                "description": HEALTH_DESCRIPTION,
+                "responses": responses(healthy),
+            }
+        },
+        f"{p}/score": {
+            "post": {
+                "operationId": "RunMLService",
+                "description": SCORE_DESCRIPTION,
+                "security": describe.security,
+                **score_input,
+                "responses": responses(result),
+            }
+        },
+        f"{p}/swagger.json": {
+            "get": {
+                "operationId": "GetSwaggerSpec",
+                "description": "Get the Swagger specification.",
+                "parameters": [{"name": "version", "in": "query", "required": False, **version_parameter}],
+                "responses": responses(specification),
+            }
+        },
+    }
+
+
 def openapi2(describe: Describe, service_input: Any, service_output: Any) -> JsonObject:
     ref = "#/definitions/"
-    error = {"description": ERROR_DESCRIPTION, "schema": {"$ref": ref + "ErrorResponse"}}
-    p = describe.path_prefix
+    body = {"name": "serviceInputPayload", "in": "body", "description": PAYLOAD_DESCRIPTION}
     return {
         "swagger": "2.0",
         "info": describe.info,
@@ -76,54 +119,19 @@ def openapi2(describe: Describe, service_input: Any, service_output: Any) -> Jso
         "consumes": ["application/json"],
         "produces": ["application/json"],
         "securityDefinitions": describe.security_schemes,
-        "paths": {
-            f"{p}/": {
-                "get": {
-                    "operationId": "ServiceHealthCheck",
-                    "description": HEALTH_DESCRIPTION,
-                    "responses": {
-                        "200": {
-                            "description": HEALTHY_DESCRIPTION,
-                            "schema": {"type": "string"},
-                            "examples": {"application/json": "Healthy"},
-                        },
-                        "default": error,
-                    },
-                }
+        "paths": _paths(
+            describe,
+            error={"description": ERROR_DESCRIPTION, "schema": {"$ref": ref + "ErrorResponse"}},
+            healthy={
+                "description": HEALTHY_DESCRIPTION,
+                "schema": {"type": "string"},
+                "examples": {"application/json": "Healthy"},
             },
-            f"{p}/score": {
-                "post": {
-                    "operationId": "RunMLService",
-                    "description": SCORE_DESCRIPTION,
-                    "security": describe.security,
-                    "parameters": [
-                        {
-                            "name": "serviceInputPayload",
-                            "in": "body",
-                            "description": PAYLOAD_DESCRIPTION,
-                            "schema": {"$ref": ref + "ServiceInput"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": RESULT_DESCRIPTION, "schema": {"$ref": ref + "ServiceOutput"}},
-                        "default": error,
-                    },
-                }
-            },
-            f"{p}/swagger.json": {
-                "get": {
-                    "operationId": "GetSwaggerSpec",
-                    "description": "Get the Swagger specification.",
-                    "parameters": [
-                        {"name": "version", "in": "query", "required": False, "type": "integer", "enum": [2, 3]}
-                    ],
-                    "responses": {
-                        "200": {"description": "The Swagger specification.", "schema": {"type": "string"}},
-                        "default": error,
-                    },
-                }
-            },
-        },
+            score_input={"parameters": [{**body, "schema": {"$ref": ref + "ServiceInput"}}]},
+            result={"description": RESULT_DESCRIPTION, "schema": {"$ref": ref + "ServiceOutput"}},
+            version_parameter={"type": "integer", "enum": [2, 3]},
+            specification={"description": "The Swagger specification.", "schema": {"type": "string"}},
+        ),
         "definitions": {"ServiceInput": service_input, "ServiceOutput": service_output, "ErrorResponse": ERROR_SCHEMA},
     }
 
@@ -139,65 +147,35 @@ def openapi3(describe: Describe, service_input: Any, service_output: Any, openap
     def content(media_type: str, schema: JsonObject) -> JsonObject:
         return {media_type: {"schema": schema}}
 
-    error = {"description": ERROR_DESCRIPTION, "content": content("application/json", {"$ref": ref + "ErrorResponse"})}
-    p = describe.path_prefix
     return {
         "openapi": openapi,
         "info": describe.info,
-        "paths": {
-            f"{p}/": {
-                "get": {
-                    "operationId": "ServiceHealthCheck",
-                    "description": HEALTH_DESCRIPTION,
-                    "responses": {
-                        "200": {
-                            "description": HEALTHY_DESCRIPTION,
-                            "content": content("text/plain", {"type": "string", "example": "Healthy"}),
-                        },
-                        "default": error,
-                    },
+        "paths": _paths(
+            describe,
+            error={
+                "description": ERROR_DESCRIPTION,
+                "content": content("application/json", {"$ref": ref + "ErrorResponse"}),
+            },
+            healthy={
+                "description": HEALTHY_DESCRIPTION,
+                "content": content("text/plain", {"type": "string", "example": "Healthy"}),
+            },
+            score_input={
+                "requestBody": {
+                    "description": PAYLOAD_DESCRIPTION,
+                    "content": content("application/json", {"$ref": ref + "ServiceInput"}),
                 }
             },
-            f"{p}/score": {
-                "post": {
-                    "operationId": "RunMLService",
-                    "description": SCORE_DESCRIPTION,
-                    "security": describe.security,
-                    "requestBody": {
-                        "description": PAYLOAD_DESCRIPTION,
-                        "content": content("application/json", {"$ref": ref + "ServiceInput"}),
-                    },
-                    "responses": {
-                        "200": {
-                            "description": RESULT_DESCRIPTION,
-                            "content": content("application/json", {"$ref": ref + "ServiceOutput"}),
-                        },
-                        "default": error,
-                    },
-                }
+            result={
+                "description": RESULT_DESCRIPTION,
+                "content": content("application/json", {"$ref": ref + "ServiceOutput"}),
             },
-            f"{p}/swagger.json": {
-                "get": {
-                    "operationId": "GetSwaggerSpec",
-                    "description": "Get the Swagger specification.",
-                    "parameters": [
-                        {
-                            "name": "version",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "enum": [2, 3]},
-                        }
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The Swagger specification.",
-                            "content": content("text/plain", {"type": "string"}),
-                        },
-                        "default": error,
-                    },
-                }
+            version_parameter={"schema": {"type": "integer", "enum": [2, 3]}},
+            specification={
+                "description": "The Swagger specification.",
+                "content": content("text/plain", {"type": "string"}),
             },
-        },
+        ),
         "components": {
             "schemas": {"ServiceInput": service_input, "ServiceOutput": service_output, "ErrorResponse": ERROR_SCHEMA},
             "securitySchemes": describe.security_schemes,
