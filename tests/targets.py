@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode
 
 import azure.functions as func
@@ -79,7 +80,13 @@ class HttpTarget:
         return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
 
 
+P = TypeVar("P", bound="_Process")
+
+
 class _Process(HttpTarget):
+    """A server in a subprocess (`bench/harness.py`), started ready: a failed start raises with its output. Also a
+    context manager that stops it, for fixtures: `with Serve(env, log) as server: yield server`."""
+
     """A server in a subprocess (`bench/harness.py`), started ready: a failed start raises with its output."""
 
     def __init__(self, server: harness.ServerProcess, log: Path, health_path: str = "/") -> None:
@@ -91,6 +98,12 @@ class _Process(HttpTarget):
 
     def stop(self) -> None:
         self.server.stop()
+
+    def __enter__(self: P) -> P:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class Reference(_Process):

@@ -3,12 +3,11 @@ the host's auth level follows the mode."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from targets import ROOT, InProcess, Request, Serve, script_env
+from helpers import fresh_python
+from targets import InProcess, Request, Serve, script_env
 
 KEYS = "primary-key-1, secondary-key-2"
 
@@ -58,8 +57,7 @@ def test_host_auth_level_follows_the_mode(keys: str, level: str) -> None:
         "print(score.get_trigger().auth_level)"
     )
     env = {"PATH": "", "AML_SCORING_KEYS": keys}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip().endswith(level)
+    assert fresh_python(code, env=env).stdout.strip().endswith(level)
 
 
 def test_keys_never_reach_the_logs(tmp_path: Path) -> None:
@@ -88,14 +86,7 @@ def test_a_key_setting_without_keys_fails_closed(keys: str) -> None:
         "instead."
     }
     code = "from adapter.http.auth import host_auth_level; print(host_auth_level())"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={"PATH": "", "AML_SCORING_KEYS": keys},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = fresh_python(code, env={"AML_SCORING_KEYS": keys})
     assert out.stdout.strip().endswith("FUNCTION")  # the host keeps guarding /score
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import fresh_python, fresh_python_json
 from targets import ROOT, Request, script_env
 
 CHECK = """
@@ -35,15 +36,7 @@ print(json.dumps(result))
 
 
 def run_check(extra_path: Path | None) -> dict[str, object]:
-    env_path = [str(ROOT)] + ([str(extra_path)] if extra_path else [])
-    out = subprocess.run(
-        [sys.executable, "-c", CHECK],
-        env={"PYTHONPATH": ":".join(env_path), "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
+    return fresh_python_json(CHECK, path=[extra_path] if extra_path else [])  # type: ignore[no-any-return]
 
 
 def test_works_without_any_azureml_package() -> None:
@@ -138,15 +131,8 @@ def test_the_inference_server_api_path_is_ours_next_to_an_installed_azmlinfsrv()
     """Installed (as in this development environment), its package stays, its request and response are ours."""
     from importlib import metadata
 
-    out = subprocess.run(
-        [sys.executable, "-c", API_CHECK],
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
     version = metadata.version("azureml-inference-server-http")
-    assert json.loads(out.stdout) == {"before": True, "ours": True, "our_flag_set": True, "version": version}
+    assert fresh_python_json(API_CHECK) == {"before": True, "ours": True, "our_flag_set": True, "version": version}
 
 
 def test_modules_imported_from_an_installed_package_before_install_are_replaced(tmp_path: Path) -> None:
@@ -158,8 +144,6 @@ def test_modules_imported_from_an_installed_package_before_install_are_replaced(
         "from azureml_inference_server_http.api.aml_request import rawhttp\n"
         "print(json.dumps(rawhttp.__module__))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env={"PYTHONPATH": str(ROOT), "PATH": ""}, capture_output=True, text=True
-    )
+    out = fresh_python(code, check=False)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == "adapter.azureml.aml_request"

@@ -19,17 +19,15 @@ POWERBI_INPUT = {"Inputs": {"data": [{"x": 1.0, "y": 2.0}]}, "GlobalParameters":
 def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     """An app checking AML-style bearer keys itself (`AML_SCORING_KEYS`)."""
     env = script_env("powerbi_shape.py", AML_SCORING_KEYS="primary,secondary")
-    server = Serve(env, tmp_path_factory.mktemp("client") / "keyed.log", clean=True)
-    yield server
-    server.stop()
+    with Serve(env, tmp_path_factory.mktemp("client") / "keyed.log", clean=True) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def headers_echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     """An app left to the host's Functions keys, whose script shows the headers it received."""
-    server = Serve(script_env("request_headers.py"), tmp_path_factory.mktemp("client") / "echo.log", clean=True)
-    yield server
-    server.stop()
+    with Serve(script_env("request_headers.py"), tmp_path_factory.mktemp("client") / "echo.log", clean=True) as server:
+        yield server
 
 
 def test_run_takes_a_dict_or_a_json_string_and_returns_parsed_json(keyed: Serve) -> None:

@@ -23,9 +23,8 @@ TIMED_OUT = f"Scoring timeout after {TIMEOUT_MS} ms"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     env = script_env("drills.py", SCORING_TIMEOUT_MS=str(TIMEOUT_MS))
-    target = Serve(env, tmp_path_factory.mktemp("drills") / "serve.log")
-    yield target
-    target.stop()
+    with Serve(env, tmp_path_factory.mktemp("drills") / "serve.log") as target:
+        yield target
 
 
 def drill(kind: str, payload: str, request_id: str) -> Request:

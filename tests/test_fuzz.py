@@ -30,9 +30,8 @@ HEALTH_EXCEPTIONS = [checks.content_type_conformance]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
-    target = Serve(script_env("schema_standard.py"), tmp_path_factory.mktemp("fuzz") / "serve.log")
-    yield target
-    target.stop()
+    with Serve(script_env("schema_standard.py"), tmp_path_factory.mktemp("fuzz") / "serve.log") as target:
+        yield target
 
 
 @pytest.fixture(scope="module", params=["", "?version=3"], ids=["swagger-2", "openapi-3"])

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from targets import ROOT, InProcess, Request, Serve, script_env
+from helpers import fresh_python_json, wait_until
+from targets import InProcess, Request, Serve, script_env
 
 ID = {"X-Request-Id": "lifecycle"}
 
@@ -26,10 +25,7 @@ def test_importing_function_app_imports_no_script_and_no_heavy_library(tmp_path:
         "heavy = ['numpy', 'pandas', 'inference_schema', 'entry_module', 'adapter.deployment', 'adapter.script']\n"
         "print(json.dumps([m for m in heavy if m in sys.modules]))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**_base_env(), **env}, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout) == []
+    assert fresh_python_json(code, env=env) == []
     assert not marker.exists()
 
 
@@ -289,20 +285,11 @@ def test_requests_wait_for_a_slow_start_at_most_scoring_init_wait_ms(tmp_path: P
             message = reply.json()["message"]  # type: ignore[index]
             assert message.startswith(f"The entry script score.py is still starting ({running} has been running for ")
         gate.write_text("open")  # the start goes on meanwhile, and ends once
-        assert _eventually(lambda: target.send(Request("POST", body=b"x")).status == 200)
+        assert wait_until(lambda: target.send(Request("POST", body=b"x")).status == 200, seconds=30, interval=0.05)
     finally:
         gate.write_text("open")
         target.stop()
     assert Path(f"{gate}.inits").read_text() == "init\n"
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 30) -> bool:
-    end = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.mark.parametrize(

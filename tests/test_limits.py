@@ -18,9 +18,8 @@ BODY_LIMIT = 1000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     env = script_env("echo_undecorated.py", FUNCTIONS_REQUEST_BODY_SIZE_LIMIT=str(BODY_LIMIT))
-    target = Serve(env, tmp_path_factory.mktemp("limits") / "serve.log")
-    yield target
-    target.stop()
+    with Serve(env, tmp_path_factory.mktemp("limits") / "serve.log") as target:
+        yield target
 
 
 def refused(response: requests.Response, status: int) -> str:

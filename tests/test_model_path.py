@@ -4,12 +4,10 @@ local rules and messages against the bundle, then `AML_APP_ROOT/azureml-models`,
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from targets import ROOT
+from helpers import fresh_python
 
 from adapter.azureml.core_model import Model, ModelNotFoundException, WebserviceException
 
@@ -177,15 +175,7 @@ FAKE_CORE = {
 
 
 def run_check(app: Path, installed: Path | None) -> dict[str, object]:
-    path = [str(ROOT)] + ([str(installed)] if installed else [])
-    out = subprocess.run(
-        [sys.executable, "-c", CHECK],
-        cwd=app,
-        env={"PYTHONPATH": ":".join(path), "PATH": "", "AML_APP_ROOT": str(app)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = fresh_python(CHECK, cwd=app, path=[installed] if installed else [], env={"AML_APP_ROOT": str(app)})
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 

@@ -3,7 +3,6 @@ differential tests compare (answers azmlinfsrv cannot give, policies, the warm-u
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -11,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import fresh_python_json
 from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, script_env
 
 from adapter.deployment import Deployment
@@ -263,16 +263,13 @@ def test_preload_imports_and_initialises_in_the_background_as_the_app_is_indexed
 
 
 def test_function_app_registers_the_routes_and_the_warm_up() -> None:
-    import subprocess
-    import sys
 
     code = (
         "import json, function_app\n"
         "functions = function_app.app.get_functions()\n"
         "print(json.dumps(sorted((f.get_function_name(), f.get_trigger().type) for f in functions)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == [
+    assert fresh_python_json(code) == [
         ["health", "httpTrigger"],
         ["not_found", "httpTrigger"],
         ["powerquery", "httpTrigger"],

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from helpers import wait_until
 
 from adapter.script.runner import Runner, RunnerBusy, ScoringTimeout
 
@@ -32,15 +33,6 @@ def outcome(runner: Runner, fn: Callable[..., Any], **kwargs: Any) -> str:
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 20) -> bool:
-    end = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 @pytest.fixture

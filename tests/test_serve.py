@@ -28,9 +28,8 @@ def make_app(tmp_path: Path, host_json: dict[str, object], local_settings: dict[
 
 @pytest.fixture(scope="module")
 def echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
-    server = Serve(script_env("echo_undecorated.py"), tmp_path_factory.mktemp("serve") / "serve.log")
-    yield server
-    server.stop()
+    with Serve(script_env("echo_undecorated.py"), tmp_path_factory.mktemp("serve") / "serve.log") as server:
+        yield server
 
 
 def test_routes_match_like_the_host(echo: Serve) -> None:

@@ -73,15 +73,9 @@ def logs(worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pair(worker: Worker, logs: Path, name: str, env: dict[str, str]) -> Iterator[tuple[FunctionsHost, Serve]]:
-    host = FunctionsHost(ROOT, env, logs / f"{name}.worker.log", worker=worker)
-    try:
-        serve = Serve(env, logs / f"{name}.serve.log")
-    except BaseException:
-        host.stop()
-        raise
-    yield host, serve
-    serve.stop()
-    host.stop()
+    with FunctionsHost(ROOT, env, logs / f"{name}.worker.log", worker=worker) as host:
+        with Serve(env, logs / f"{name}.serve.log") as serve:
+            yield host, serve
 
 
 @pytest.fixture(scope="module")
@@ -96,18 +90,16 @@ def raw(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
 
 @pytest.fixture(scope="module")
 def echo(worker: Worker, logs: Path) -> Iterator[FunctionsHost]:
-    host = FunctionsHost(ROOT, ECHO_ENV, logs / "echo.worker.log", worker=worker)
-    yield host
-    host.stop()
+    with FunctionsHost(ROOT, ECHO_ENV, logs / "echo.worker.log", worker=worker) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
 def drills(worker: Worker, logs: Path) -> Iterator[FunctionsHost]:
     # A scoring timeout below the host's functionTimeout (30 min by default) puts run() on a runner thread.
     env = script_env("drills.py", SCORING_TIMEOUT_MS="60000")
-    host = FunctionsHost(ROOT, env, logs / "drills.worker.log", worker=worker)
-    yield host
-    host.stop()
+    with FunctionsHost(ROOT, env, logs / "drills.worker.log", worker=worker) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +127,9 @@ def test_worker_indexing_reports_the_routes_and_the_warm_up(drills: FunctionsHos
 
 
 def test_with_aml_keys_the_host_serves_score_anonymously(worker: Worker, logs: Path) -> None:
-    host = FunctionsHost(ROOT, script_env("drills.py", AML_SCORING_KEYS="k-1"), logs / "keys.log", worker=worker)
-    try:
+    with FunctionsHost(ROOT, script_env("drills.py", AML_SCORING_KEYS="k-1"), logs / "keys.log", worker=worker) as host:
         assert host.function("score").auth_level == "ANONYMOUS"
         assert host.invoke("POST", "/score", {}, b'{"kind": "echo"}').status == 401  # our own key check instead
-    finally:
-        host.stop()
 
 
 # -- the same answers as `adapter serve` ------------------------------------------------------------------------------
@@ -283,13 +272,10 @@ def test_an_init_failure_answers_like_serve_and_its_traceback_reaches_the_host(
 def test_the_warm_up_logs_with_its_invocation_id(worker: Worker, logs: Path) -> None:
     """Regression (issue 18): the warm-up took no context, so the import's and init()'s records (an init() failure
     and its traceback among them) reached the host without an invocation id, and the host drops those."""
-    host = FunctionsHost(ROOT, script_env("init_fails.py"), logs / "warmup.worker.log", worker=worker)
-    try:
+    with FunctionsHost(ROOT, script_env("init_fails.py"), logs / "warmup.worker.log", worker=worker) as host:
         warm_up = host.warm_up()
         assert warm_up.response.result.status == host.protos.StatusResult.Success
         stray = [log for log in host.logs if log.category.startswith("adapter") and not log.invocation_id]
-    finally:
-        host.stop()
     assert stray == []
     failed = [log for log in warm_up.logs if log.message.startswith("Entry script init_fails.py failed")]
     assert len(failed) == 1
@@ -299,12 +285,9 @@ def test_the_warm_up_logs_with_its_invocation_id(worker: Worker, logs: Path) -> 
 def test_16_concurrent_cold_calls_run_init_once(worker: Worker, logs: Path, tmp_path: Path) -> None:
     counter = tmp_path / "init-calls.txt"
     env = script_env("init_counter.py", INIT_COUNTER_FILE=str(counter))
-    host = FunctionsHost(ROOT, env, logs / "init_counter.worker.log", worker=worker)
-    try:
+    with FunctionsHost(ROOT, env, logs / "init_counter.worker.log", worker=worker) as host:
         with ThreadPoolExecutor(16) as pool:
             replies = list(pool.map(lambda i: host.invoke("POST", "/score", {}, b"{}"), range(16)))
-    finally:
-        host.stop()
     assert [(r.status, json.loads(r.body)) for r in replies] == [(200, {"init_calls": 1})] * 16
     assert counter.read_text().count("\n") == 1
 
@@ -390,15 +373,12 @@ def _cookie_target(cookies: list[str]) -> str:
 
 def test_the_worker_itself_alters_these_cookies(worker: Worker, logs: Path) -> None:
     """What the platform does with no adapter in between (a bare function app): why the adapter refuses them."""
-    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app.log", worker=worker)
     accepted = ACCEPTED_COOKIE.replace(EXPIRES, "") if worker.proxy else ACCEPTED_COOKIE  # it would crash the proxy
-    try:
+    with FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app.log", worker=worker) as host:
         sent = {}
         for header in [accepted, *ALTERED_COOKIES]:
             invocation = host.invoke_rpc("POST", "/cookies", {}, json.dumps([header]).encode())
             sent[header] = [(c.name, c.value) for c in invocation.response.return_value.http.cookies]
-    finally:
-        host.stop()
     assert sent[accepted] == [("a", "1")]
     assert sent["p=pv-7; Partitioned; Secure; Path=/"] == []
     assert sent["q=qv-7; Priority=High"] == [("q", "qv-7"), ("Priority", "High")]
@@ -441,13 +421,10 @@ def test_an_expires_cookie_never_crashes_the_worker(echo: FunctionsHost) -> None
 def test_the_proxy_worker_itself_dies_on_an_expires_cookie(worker: Worker, logs: Path) -> None:
     """Why the adapter never hands the 3.13 worker Expires (a bare function app, no adapter). When this fails,
     upstream fixed #1908 and `adapter.http.cookies.EXPIRES_CRASHES_WORKER` can narrow."""
-    host = FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app_expires.log", worker=worker)
-    try:
+    with FunctionsHost(WORKER_TESTS / "cookie_app", {}, logs / "cookie_app_expires.log", worker=worker) as host:
         with pytest.raises(RuntimeError, match="no answer"):
             host.invoke_rpc("POST", "/cookies", {}, json.dumps([ACCEPTED_COOKIE]).encode())
         assert not host.alive()
-    finally:
-        host.stop()
 
 
 @pytest.mark.parametrize("cookie", list(ALTERED_COOKIES))

@@ -575,6 +575,12 @@ class FunctionsHost:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def __enter__(self) -> FunctionsHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def function(self, name: str) -> Function:
         return next(f for f in self.functions if f.name == name)
 
