@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from helpers import wait_until
 from targets import Reply, Request, Serve, script_env
 
 from adapter.http.responses import INTERNAL_ERROR
@@ -102,9 +102,8 @@ def test_the_process_survived_every_drill(server: Serve) -> None:
 
 def wait_for_log(server: Serve, seen: int, text: str, count: int = 1) -> str:
     """The log written since `seen` once it holds `text` `count` times (the server logs on its own threads)."""
-    deadline = time.monotonic() + 10
-    while (log := server.log.read_text()[seen:]).count(text) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.log.read_text()[seen:].count(text) >= count, seconds=10, interval=0.05)
+    log = server.log.read_text()[seen:]
     assert log.count(text) == count, log
     return log
 

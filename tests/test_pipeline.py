@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import fresh_python_json
+from helpers import fresh_python_json, wait_until
 from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, script_env
 
 from adapter.deployment import Deployment
@@ -253,9 +253,7 @@ def test_preload_imports_and_initialises_in_the_background_as_the_app_is_indexed
         started = time.perf_counter()
         create_app(functions)
         assert time.perf_counter() - started < 0.4  # init() sleeps 0.5 s: indexing did not wait for it
-        deadline = time.monotonic() + 20
-        while not (tmp_path / "init-calls.txt").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until((tmp_path / "init-calls.txt").exists, interval=0.05)
         reply = target.send(Request("POST", body=b"x"))
     finally:
         target.stop()
