@@ -3,21 +3,26 @@ differential tests compare (answers azmlinfsrv cannot give, policies, the warm-u
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import azure.functions as func
 import pytest
 from helpers import fresh_python_json, wait_until
-from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, script_env
+from targets import ROOT, SCRIPTS, InProcess, Reference, Request, Serve, function_request, script_env
 
 from adapter.deployment import Deployment
+from adapter.errors import HttpError
 from adapter.functions import Functions, create_app
 from adapter.hosting.context import InvocationContext
+from adapter.http import cookies, pipeline
 from adapter.http.request_log import escape, redact
 
+ECHO_ENV = {"AML_APP_ROOT": str(ROOT / "tests" / "worker" / "scripts"), "AZUREML_ENTRY_SCRIPT": "platform_echo.py"}
 INTERNAL = {"message": "An unexpected internal error occurred. Check the logs for more info."}
 
 
@@ -70,6 +75,88 @@ def test_a_chunked_body_the_host_dropped_gets_411_saying_to_send_content_length(
     assert reply.status == 411
     assert "Content-Length" in reply.json()["message"]  # type: ignore[index]
     assert reply.headers["x-request-id"] == "te-1"
+
+
+@pytest.mark.parametrize("script", ["schema_numpy.py", "echo_undecorated.py", "raw_http.py"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Origin": "https://a.example", "Access-Control-Request-Method": "POST"}],
+    ids=["plain", "preflight"],
+)
+@pytest.mark.parametrize("method", ["GET", "OPTIONS", "DELETE"])
+def test_a_chunked_request_on_a_method_without_a_body_is_answered_as_without_the_header(
+    script: str, headers: dict[str, str], method: str
+) -> None:
+    """Regression (issue 18): the 411 came before the method and preflight decisions."""
+    target = InProcess(script_env(script, AML_CORS_ORIGINS="https://a.example"))
+    try:
+        plain = target.send(Request(method, headers={**headers, "X-Request-Id": "te-2"}))
+        chunked = target.send(
+            Request(method, headers={**headers, "X-Request-Id": "te-2", "Transfer-Encoding": "chunked"})
+        )
+    finally:
+        target.stop()
+    assert chunked.status != 411
+    assert (chunked.status, chunked.body) == (plain.status, plain.body)
+
+
+@pytest.mark.parametrize("target_path", ["/powerquery.pq", "/powerquery.pq/"])
+def test_the_power_query_function_scores_at_score_whatever_the_slash(target_path: str) -> None:
+    """Regression (issue 18): `/powerquery.pq/` wrote `.../powerquery.pq/score` as the scoring URL."""
+    target = InProcess(script_env("powerbi_shape.py"))
+    try:
+        reply = target.send(Request("GET", target_path))
+    finally:
+        target.stop()
+    assert reply.status == 200, reply.body
+    assert b'"http://localhost:7071/score"' in reply.body
+
+
+def test_a_layer_that_fails_is_the_generic_json_500_never_the_hosts() -> None:
+    """The outermost guard: whatever a policy itself raises becomes azmlinfsrv's JSON 500, and an `HttpError`
+    raised above the error catch still gets its answer with its headers."""
+
+    def endpoint(req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
+        return func.HttpResponse("never")
+
+    def broken(req: func.HttpRequest, context: func.Context | None, call_next: pipeline.Endpoint) -> func.HttpResponse:
+        raise RuntimeError("a bug in a policy")
+
+    def refusing(
+        req: func.HttpRequest, context: func.Context | None, call_next: pipeline.Endpoint
+    ) -> func.HttpResponse:
+        raise HttpError(429, "slow down", headers={"X-Why": "test"})
+
+    request = function_request("GET", "/score")
+    failed = pipeline.chain([pipeline.logged, pipeline.guard, broken], endpoint)(request, None)
+    assert (failed.status_code, json.loads(failed.get_body())) == (500, INTERNAL)
+    refused = pipeline.chain([pipeline.logged, pipeline.guard, refusing], endpoint)(request, None)
+    assert (refused.status_code, json.loads(refused.get_body())) == (429, {"message": "slow down"})
+    assert refused.headers["X-Why"] == "test"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/", "a=1; Max-Age=100; Path=/"),
+        ("a=1; Path=/; expires=Wed, 21 Oct 2026 07:28:00 GMT; Max-Age=5", "a=1; Path=/; Max-Age=5"),
+        ("a=1; Expires=Wed, 21 Oct 2020 07:28:00 GMT", "a=1; Max-Age=0"),
+        ("a=1; Path=/", "a=1; Path=/"),
+    ],
+)
+def test_expires_becomes_max_age_for_the_worker_that_crashes_on_it(header: str, expected: str) -> None:
+    assert cookies.expires_as_max_age(header, now=1792567680 - 100) == expected
+
+
+def test_on_python_3_13_a_script_s_expires_cookie_goes_as_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the 3.13 worker run shows (test_worker.py), in-process on any Python."""
+    monkeypatch.setattr(cookies, "EXPIRES_CRASHES_WORKER", True)
+    target = InProcess(ECHO_ENV)
+    try:
+        reply = target.send(Request("GET", query=[("cookie", "x=1; Expires=Wed, 21 Oct 2020 07:28:00 GMT; Path=/")]))
+    finally:
+        target.stop()
+    assert reply.headers["set-cookie"] == "x=1; Max-Age=0; Path=/"
 
 
 @pytest.mark.parametrize(
