@@ -110,6 +110,8 @@ def uses_names(roots: list[Any], module: Any, wanted: frozenset[str]) -> bool:
         scope = getattr(obj, "__globals__", {}) or vars(module)
         for name in names:
             target = scope.get(name)
+            if inspect.isfunction(target):
+                target = inspect.unwrap(target)  # a decorated helper (a context manager): its own code
             if (inspect.isfunction(target) or inspect.isclass(target)) and _in_tests(target):
                 stack.append(target)
     return False

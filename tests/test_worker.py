@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlencode
@@ -72,6 +73,7 @@ def logs(worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp(f"worker-logs-{worker.name}")
 
 
+@contextmanager
 def _pair(worker: Worker, logs: Path, name: str, env: dict[str, str]) -> Iterator[tuple[FunctionsHost, Serve]]:
     with FunctionsHost(ROOT, env, logs / f"{name}.worker.log", worker=worker) as host:
         with Serve(env, logs / f"{name}.serve.log") as serve:
@@ -80,12 +82,14 @@ def _pair(worker: Worker, logs: Path, name: str, env: dict[str, str]) -> Iterato
 
 @pytest.fixture(scope="module")
 def sample(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
-    yield from _pair(worker, logs, "sample", SAMPLE_ENV)
+    with _pair(worker, logs, "sample", SAMPLE_ENV) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
 def raw(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
-    yield from _pair(worker, logs, "raw_http", script_env("raw_http.py"))
+    with _pair(worker, logs, "raw_http", script_env("raw_http.py")) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +110,8 @@ def drills(worker: Worker, logs: Path) -> Iterator[FunctionsHost]:
 def inline(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
     # The default scoring timeout is above the host's functionTimeout: run() runs on the worker's own thread. With
     # CORS, for the comparisons of grants.
-    yield from _pair(worker, logs, "inline", script_env("drills.py", AML_CORS_ORIGINS=ORIGIN))
+    with _pair(worker, logs, "inline", script_env("drills.py", AML_CORS_ORIGINS=ORIGIN)) as pair:
+        yield pair
 
 
 # -- indexing ------------------------------------------------------------------------------------------------------
@@ -127,9 +132,18 @@ def test_worker_indexing_reports_the_routes_and_the_warm_up(drills: FunctionsHos
 
 
 def test_with_aml_keys_the_host_serves_score_anonymously(worker: Worker, logs: Path) -> None:
-    with FunctionsHost(ROOT, script_env("drills.py", AML_SCORING_KEYS="k-1"), logs / "keys.log", worker=worker) as host:
+    env = script_env("drills.py", AML_SCORING_KEYS="k-1")
+    with _pair(worker, logs, "keys", env) as (host, serve):
         assert host.function("score").auth_level == "ANONYMOUS"
-        assert host.invoke("POST", "/score", {}, b'{"kind": "echo"}').status == 401  # our own key check instead
+        for key in ("", "Bearer wrong", "Bearer k-1"):  # our own key check instead
+            headers = {**COMMON, **({"Authorization": key} if key else {})}
+            request_ = Request("POST", "/score", headers=headers, body=b'{"kind": "echo"}')
+            ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
+            local = serve.send(request_)
+            assert ours.status == (200 if key == "Bearer k-1" else 401)
+            assert comparable(ours.status, ours.headers, ours.body) == comparable(
+                local.status, local.headers, local.body
+            )
 
 
 # -- the same answers as `adapter serve` ------------------------------------------------------------------------------
@@ -249,7 +263,8 @@ def test_the_powerquery_function_behind_a_trailing_slash_scores_at_score(sample:
 
 @pytest.fixture(scope="module")
 def init_fails(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serve]]:
-    yield from _pair(worker, logs, "init_fails", script_env("init_fails.py"))
+    with _pair(worker, logs, "init_fails", script_env("init_fails.py")) as pair:
+        yield pair
 
 
 def test_an_init_failure_answers_like_serve_and_its_traceback_reaches_the_host(
