@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from targets import ROOT, Request, Serve, script_env
+from helpers import fresh_python_json
+from targets import Request, Serve, script_env
 
 from adapter import request_context
 from adapter.azureml import data_collection
@@ -309,15 +308,7 @@ OURS = ["adapter.azureml.monitoring_v1", True, "adapter.azureml.monitoring_v2", 
 
 
 def run_import_check(extra: Path | None) -> object:
-    path = [str(ROOT)] + ([str(extra)] if extra else [])
-    out = subprocess.run(
-        [sys.executable, "-c", IMPORT_CHECK],
-        env={"PYTHONPATH": ":".join(path), "PATH": ""},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    return fresh_python_json(IMPORT_CHECK, path=[extra] if extra else [])
 
 
 def test_imports_without_the_azure_packages() -> None:
