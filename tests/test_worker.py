@@ -59,6 +59,24 @@ def comparable(status: int, headers: dict[str, str], body: bytes) -> tuple[int, 
     return status, {k: v for k, v in headers.items() if k not in VOLATILE}, body
 
 
+def answered_alike(
+    pair: tuple[FunctionsHost, Serve], request_: Request, *, volatile: frozenset[str] = frozenset()
+) -> WorkerReply:
+    """The worker's answer to `request_` (sent with the COMMON headers), asserted the same as `serve`'s but for the
+    VOLATILE headers and `volatile`."""
+    host, serve = pair
+    request_.headers = {**COMMON, **request_.headers}
+    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
+    local = serve.send(request_)
+    drop = VOLATILE | volatile
+    assert (ours.status, {k: v for k, v in ours.headers.items() if k not in drop}, ours.body) == (
+        local.status,
+        {k: v for k, v in local.headers.items() if k not in drop},
+        local.body,
+    )
+    return ours
+
+
 # -- fixtures: one worker (and one `serve`) per configuration, each started once for this module ---------------------
 
 
@@ -133,17 +151,12 @@ def test_worker_indexing_reports_the_routes_and_the_warm_up(drills: FunctionsHos
 
 def test_with_aml_keys_the_host_serves_score_anonymously(worker: Worker, logs: Path) -> None:
     env = script_env("drills.py", AML_SCORING_KEYS="k-1")
-    with _pair(worker, logs, "keys", env) as (host, serve):
-        assert host.function("score").auth_level == "ANONYMOUS"
+    with _pair(worker, logs, "keys", env) as pair:
+        assert pair[0].function("score").auth_level == "ANONYMOUS"
         for key in ("", "Bearer wrong", "Bearer k-1"):  # our own key check instead
-            headers = {**COMMON, **({"Authorization": key} if key else {})}
-            request_ = Request("POST", "/score", headers=headers, body=b'{"kind": "echo"}')
-            ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
-            local = serve.send(request_)
+            headers = {"Authorization": key} if key else {}
+            ours = answered_alike(pair, Request("POST", "/score", headers=headers, body=b'{"kind": "echo"}'))
             assert ours.status == (200 if key == "Bearer k-1" else 401)
-            assert comparable(ours.status, ours.headers, ours.body) == comparable(
-                local.status, local.headers, local.body
-            )
 
 
 # -- the same answers as `adapter serve` ------------------------------------------------------------------------------
@@ -165,11 +178,7 @@ def test_with_aml_keys_the_host_serves_score_anonymously(worker: Worker, logs: P
     ids=lambda r: f"{r.method} {r.target}",
 )
 def test_sample_answers_like_serve(sample: tuple[FunctionsHost, Serve], request_: Request) -> None:
-    host, serve = sample
-    request_.headers.update(COMMON)
-    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
-    local = serve.send(request_)
-    assert comparable(ours.status, ours.headers, ours.body) == comparable(local.status, local.headers, local.body)
+    ours = answered_alike(sample, request_)
     if request_.method == "POST" and ours.status == 200:
         assert json.loads(ours.body) == {"Results": ["setosa"]}
         assert "x-ms-run-fn-exec-ms" in ours.headers
@@ -191,11 +200,7 @@ def test_sample_answers_like_serve(sample: tuple[FunctionsHost, Serve], request_
     ids=lambda r: f"{r.method} {r.target}",
 )
 def test_rawhttp_script_answers_like_serve(raw: tuple[FunctionsHost, Serve], request_: Request) -> None:
-    host, serve = raw
-    request_.headers.update(COMMON)
-    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
-    local = serve.send(request_)
-    assert comparable(ours.status, ours.headers, ours.body) == comparable(local.status, local.headers, local.body)
+    answered_alike(raw, request_)
 
 
 @pytest.mark.parametrize(
@@ -212,11 +217,7 @@ def test_rawhttp_script_answers_like_serve(raw: tuple[FunctionsHost, Serve], req
     ids=lambda r: f"{r.method} {r.target} {r.headers.get('Origin')} {len(r.headers.get('X-Request-Id', ''))}",
 )
 def test_cors_answers_like_serve(inline: tuple[FunctionsHost, Serve], request_: Request) -> None:
-    host, serve = inline
-    request_.headers = {**COMMON, **request_.headers}
-    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
-    local = serve.send(request_)
-    assert comparable(ours.status, ours.headers, ours.body) == comparable(local.status, local.headers, local.body)
+    answered_alike(inline, request_)
 
 
 def test_a_431_carries_the_cors_grant_as_azmlinfsrv_sends_it(inline: tuple[FunctionsHost, Serve]) -> None:
@@ -250,15 +251,10 @@ def test_a_chunked_request_with_no_body_to_carry_is_answered_as_without_one(
 
 def test_the_powerquery_function_behind_a_trailing_slash_scores_at_score(sample: tuple[FunctionsHost, Serve]) -> None:
     """Regression (issue 18): `/powerquery.pq/` (the route takes it) wrote `/powerquery.pq/score` as the URL."""
-    host, serve = sample
     for target in ("/powerquery.pq", "/powerquery.pq/"):
-        reply = host.invoke("GET", target, COMMON)
+        reply = answered_alike(sample, Request("GET", target))
         assert reply.status == 200, reply.body
         assert b'"http://localhost:7071/score"' in reply.body, target
-        local = serve.send(Request("GET", target, headers=dict(COMMON)))
-        assert comparable(reply.status, reply.headers, reply.body) == comparable(
-            local.status, local.headers, local.body
-        )
 
 
 @pytest.fixture(scope="module")
@@ -270,16 +266,11 @@ def init_fails(worker: Worker, logs: Path) -> Iterator[tuple[FunctionsHost, Serv
 def test_an_init_failure_answers_like_serve_and_its_traceback_reaches_the_host(
     init_fails: tuple[FunctionsHost, Serve],
 ) -> None:
-    host, serve = init_fails
-    request_ = Request("POST", "/score", headers=dict(COMMON), body=b"{}")
-    invocation = host.invoke_rpc(request_.method, request_.target, request_.headers, request_.body)
-    ours = host.invoke(request_.method, request_.target, request_.headers, request_.body)
-    local = serve.send(request_)
+    host, _ = init_fails
+    invocation = host.invoke_rpc("POST", "/score", COMMON, b"{}")
+    # Retry-After: the seconds left of the back-off, counted from each side's own failure.
+    ours = answered_alike(init_fails, Request("POST", "/score", body=b"{}"), volatile=frozenset({"retry-after"}))
     assert ours.status == 503
-    volatile = {"retry-after"}  # seconds left of the back-off, counted from each side's own failure
-    assert comparable(ours.status, {k: v for k, v in ours.headers.items() if k not in volatile}, ours.body) == (
-        comparable(local.status, {k: v for k, v in local.headers.items() if k not in volatile}, local.body)
-    )
     failed = [log for log in invocation.logs if log.message.startswith("Entry script init_fails.py failed")]
     assert len(failed) == 1 and "model file not found" in failed[0].exception + failed[0].message
 
