@@ -30,6 +30,7 @@ process plays the host with the 4.x worker's compiled protos (the same messages 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -80,7 +81,7 @@ class Worker:
 
     @property
     def python_version(self) -> str:
-        return "3.13" if self.proxy else f"{sys.version_info.major}.{sys.version_info.minor}"
+        return _python_version(self.python)
 
     def command(self) -> list[str]:
         if self.proxy:
@@ -93,6 +94,16 @@ class Worker:
 
 #: The workers tests run against, by parameter id.
 WORKERS = ("4.x", "proxy")
+#: What each worker found by `require_worker` is, by parameter id, for the test summary.
+FOUND: dict[str, str] = {}
+
+
+@functools.cache
+def _python_version(python: str) -> str:
+    if python == sys.executable:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    code = "import sys; print('%d.%d' % sys.version_info[:2])"
+    return subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def default_worker_dir() -> Path:
@@ -165,9 +176,13 @@ def require_worker(name: str = "4.x") -> Worker:
     if folder is not None and name == "proxy":
         found, reason = find_proxy_worker()
         if found is not None:
-            return Worker("proxy", reason, found[0], found[1], protos=folder)
+            worker = Worker("proxy", reason, found[0], found[1], protos=folder)
+            FOUND[name] = str(worker)
+            return worker
     elif folder is not None:
-        return Worker("4.x", reason, folder, sys.executable, protos=folder)
+        worker = Worker("4.x", reason, folder, sys.executable, protos=folder)
+        FOUND[name] = str(worker)
+        return worker
     if promised():
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
