@@ -543,13 +543,13 @@ def test_code_that_funcignore_leaves_out_of_the_package_is_warned_about(
     source = tmp_path / "input"
     write(
         source / "code" / "score.py",
-        "from tests.util import f\n\ndef init():\n    pass\n\ndef run(data):\n    return f()\n",
+        "from scripts.util import f\n\ndef init():\n    pass\n\ndef run(data):\n    return f()\n",
     )
-    write(source / "code" / "tests" / "util.py", "def f():\n    return 1\n")
+    write(source / "code" / "scripts" / "util.py", "def f():\n    return 1\n")
     deployment = write(source / "deployment.yml", V2_HEAD + CODE)
     code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
-    assert code == 0 and (app / "tests" / "util.py").is_file()
+    assert code == 0 and (app / "scripts" / "util.py").is_file()
     assert (
-        "WARNING: .funcignore leaves copied code out of the published package: tests/util.py. The script cannot use "
+        "WARNING: .funcignore leaves copied code out of the published package: scripts/util.py. The script cannot use "
         "it on Azure: move it to another folder or change .funcignore." in out
     )

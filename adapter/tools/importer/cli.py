@@ -28,31 +28,15 @@ from typing import Any, TextIO
 
 from adapter import models
 from adapter.paths import FUNCTION_APP_ROOT
+from adapter.tools import documents, terminal
 from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
+from adapter.tools.importer import app_settings, layout
 from adapter.tools.importer import requirements as conda_deps
-from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read, read_yaml
+from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
+from adapter.tools.importer.layout import listed as _listed
 
-#: The function app's own files and folders: code from a deployment never replaces them.
-APP_OWNED = frozenset(
-    {
-        "function_app.py",
-        "host.json",
-        "adapter",
-        "local.settings.json",
-        "local.settings.sample.json",
-        ".funcignore",
-        models.BUNDLE,
-    }
-)
-#: Never copied from a code folder: version control, caches, virtual environments.
-NOT_COPIED = frozenset(
-    {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
-)
-#: AML leaves out of the uploaded code what the first of these in the code folder matches (gitignore syntax).
-IGNORE_FILES = (".amlignore", ".gitignore")
 DEFAULT_LOCAL_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {"FUNCTIONS_WORKER_RUNTIME": "python"}}
 SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SHOWN = 8
 
 
 @dataclass
@@ -107,15 +91,15 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
         _use_models(deployment, [_model_option(text) for text in args.model])
         plan = make_plan(deployment, target, args.replace)
     except Refused as ex:
-        print(f"error: {ex}", file=err)
+        print(f"error: {terminal.escape(str(ex))}", file=err)
         return 2
     except (OSError, ValueError) as ex:  # an unreadable file met while planning: still nothing written
-        print(f"error: {type(ex).__name__}: {ex}; nothing was changed.", file=err)
+        print(f"error: {type(ex).__name__}: {terminal.escape(str(ex))}; nothing was changed.", file=err)
         return 2
     try:
         apply(plan)
     except (OSError, models.BundleError) as ex:
-        print(f"error: the import stopped part-way, {ex}", file=err)
+        print(f"error: the import stopped part-way, {terminal.escape(str(ex))}", file=err)
         return 1
     report(plan, out)
     if args.no_check:
@@ -158,6 +142,9 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
             "of this project."
         )
     plan = Plan(target, deployment)
+    settings = app_settings.split(deployment.settings)
+    deployment.settings = settings.kept
+    plan.warnings += [f"not carried over, the platform owns this setting: {refused}" for refused in settings.refused]
     plan.remove_sample_script = models.is_sample_script(target / models.SAMPLE_SCRIPT)
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
@@ -175,7 +162,14 @@ def _plan_code(plan: Plan, replace: bool) -> None:
         real = deployment.code.resolve()
         if target.resolve().is_relative_to(real):
             raise Refused(f"The code folder {deployment.code} holds the function app itself; it cannot be copied in.")
-        sources = _code_files(deployment.code)
+        if deployment.code_as is not None:
+            layout.check_folder_name(deployment.code_as, f"The source directory {deployment.code}")
+        sources, dotted = layout.code_files(deployment.code)
+        if dotted:
+            plan.notes.append(
+                f"Not copied: {_listed(dotted)} (dot-files and dot-folders are never imported, since tools act on "
+                "them); rename any the script reads."
+            )
     else:
         assert deployment.single_file is not None
         sources = [(deployment.single_file, deployment.single_file.name)]
@@ -183,7 +177,7 @@ def _plan_code(plan: Plan, replace: bool) -> None:
     owned, blocked, differing = [], [], []
     for source, relative in sources:
         destination = prefix + relative
-        if destination.split("/")[0] in APP_OWNED:
+        if layout.owned(destination):
             owned.append(destination)
             continue
         if destination == "requirements.txt":
@@ -208,7 +202,7 @@ def _plan_code(plan: Plan, replace: bool) -> None:
     if owned:
         raise Refused(
             f"The code holds {_listed(owned)}, which belong to the function app itself; rename or remove them in the "
-            "code folder."
+            "code folder (or list them in its .amlignore)."
         )
     if blocked:
         raise Refused(f"The code cannot be copied over {_listed(blocked)} in {target}.")
@@ -235,55 +229,6 @@ def _plan_package(plan: Plan) -> None:
         )
 
 
-def _code_files(code: Path) -> list[tuple[Path, str]]:
-    """The files AML would upload from the code folder, as (path, posix path relative to it); symlinks to files
-    inside it are copied as files, any other symlink is refused."""
-    ignore = _ignore_rules(code)
-    real_code = code.resolve()
-    found: list[tuple[Path, str]] = []
-    links: list[str] = []
-    for parent, dirs, files in os.walk(code):
-        base = Path(parent).relative_to(code)
-        kept = []
-        for name in sorted(dirs):
-            relative = (base / name).as_posix()
-            if name in NOT_COPIED or (ignore and ignore.excludes(relative, is_dir=True)):
-                continue
-            if Path(parent, name).is_symlink():
-                links.append(relative + "/")
-                continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            relative = (base / name).as_posix()
-            path = Path(parent, name)
-            if name in NOT_COPIED or name in IGNORE_FILES or (ignore and ignore.excludes(relative)):
-                continue
-            if path.is_symlink():
-                real = path.resolve()
-                if not real.is_file() or not real.is_relative_to(real_code):
-                    links.append(relative)
-                    continue
-            found.append((path, relative))
-    if links:
-        raise Refused(
-            f"The code folder has symlinks to folders, to nowhere or out of it: {_listed(links)}; replace them with "
-            "the files they stand for."
-        )
-    return found
-
-
-def _ignore_rules(code: Path) -> FuncIgnore | None:
-    """The first of .amlignore and .gitignore in the code folder, as AML applies it when uploading the code."""
-    for path in map(code.joinpath, IGNORE_FILES):
-        if path.is_file():
-            try:
-                return FuncIgnore(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as ex:
-                raise Refused(f"{path} cannot be read as text ({ex}).") from None
-    return None
-
-
 def _blocked(target: Path, dest: Path) -> str | None:
     """Why `dest` cannot be written: a symlink or a file on its way, or a folder in its place."""
     for parent in reversed(dest.relative_to(target).parents[:-1]):
@@ -296,6 +241,8 @@ def _blocked(target: Path, dest: Path) -> str | None:
         return "a symlink in the app"
     if dest.is_dir():
         return "a folder in the app"
+    if dest.exists() and not dest.is_file():
+        return "not a regular file in the app"
     return None
 
 
@@ -317,6 +264,10 @@ def _plan_models(plan: Plan, replace: bool) -> None:
             raise Refused(
                 f"The model {model.path} holds {models.BUNDLE}/{model.name}; it cannot be copied into itself."
             )
+        try:
+            models.check_source(model.path)
+        except models.BundleError as ex:
+            raise Refused(str(ex)) from None
         if version.exists():
             if _same(model.path, version):
                 plan.already_bundled.append(f"{models.BUNDLE}/{model.name}/{model.version}")
@@ -368,24 +319,18 @@ def _plan_requirements(plan: Plan) -> None:
         raise Refused(str(ex)[:1].upper() + str(ex)[1:]) from None
     requirements = plan.target / "requirements.txt"
     try:
-        existing = requirements.read_text(encoding="utf-8") if requirements.is_file() else ""
-    except (OSError, UnicodeDecodeError) as ex:
-        raise Refused(f"{requirements} cannot be read ({ex}).") from None
+        existing = documents.read_text(requirements) if os.path.lexists(requirements) else ""
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
     plan.converted = converted
     plan.requirements = conda_deps.merge(existing, converted.lines, source)
 
 
 def _conda_content(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as ex:
-        raise Refused(f"The conda file {path} cannot be read ({ex}).") from None
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except ValueError as ex:
-            raise Refused(f"The conda file {path} is not valid JSON ({ex}).") from None
-    return read_yaml(text, path)
+        return documents.read_document(path, "The conda file")
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
 
 
 def _local_settings(target: Path, settings: dict[str, str]) -> str:
@@ -396,18 +341,13 @@ def _local_settings(target: Path, settings: dict[str, str]) -> str:
     data: Any = json.loads(json.dumps(DEFAULT_LOCAL_SETTINGS))
     if source is not None:
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as ex:
-            raise Refused(f"{source} is not valid JSON ({ex}); fix it or delete it, then import again.") from None
+            data = documents.parse_json(documents.read_text(source), str(source))
+        except documents.DocumentError as ex:
+            raise Refused(f"{str(ex).rstrip('.')}; fix it or delete it, then import again.") from None
     if not isinstance(data, dict) or not isinstance(data.setdefault("Values", {}), dict):
         raise Refused(f"{source}: it must be an object with a Values object.")
     data["Values"].update(settings)
     return json.dumps(data, indent=2) + "\n"
-
-
-def _listed(items: list[str]) -> str:
-    shown = ", ".join(items[:SHOWN])
-    return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
 # Writing
@@ -448,7 +388,7 @@ def report(plan: Plan, out: TextIO) -> None:
     deployment, target = plan.deployment, plan.target
 
     def say(text: str = "") -> None:
-        print(text, file=out)
+        print(terminal.escape(text), file=out)  # every line carries names and values from the deployment
 
     say(f"Imported {deployment.file} ({deployment.kind}) into {target}")
     say()
@@ -611,7 +551,11 @@ def _check(plan: Plan, out: TextIO) -> int:
     from adapter.tools.check import cli as check
 
     os.environ["AML_APP_ROOT"] = str(plan.target)
-    os.environ.update(plan.deployment.settings)
+    settings, left_out = app_settings.for_check(plan.deployment.settings)
+    os.environ.update(settings)
     print(file=out)
     print("Running python -m adapter check:", file=out)
+    if left_out:
+        shown = terminal.escape(", ".join(left_out))
+        print(f"(without {shown}: they change how programs start on this machine, not only the script)", file=out)
     return check.run(plan.target, out)
