@@ -164,11 +164,13 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
     check_name(name)
     number = None if version is None else check_version(version)
     source = Path(os.path.abspath(source))
-    tree = check_source(source)
+    if not (source.is_file() or source.is_dir()):
+        raise BundleError(f"{source} is not a file or folder that can be copied.")
     root = app_root / BUNDLE
     model_dir = _model_folder(root, name)
     if model_dir.resolve().is_relative_to(source.resolve()):
         raise BundleError(f"{source} contains {BUNDLE}/{name}: a folder cannot be added into itself.")
+    tree = check_source(source)
     if number is None:
         taken = [int(v.name) for v in _children(model_dir) if VERSION_RULE.fullmatch(v.name)]
         number = max(taken, default=1) if replace else max(taken, default=0) + 1

@@ -81,6 +81,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--replace", action="store_true", help="overwrite app files and bundled model versions that differ"
     )
     parser.add_argument("--no-check", action="store_true", help="do not run `python -m adapter check` at the end")
+    parser.add_argument(
+        "--pip",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help="a requirements.txt line to write as given (a pip option, URL or -e line the environment's own are not "
+        "trusted with); repeat it for more",
+    )
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -89,7 +97,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     try:
         deployment = read(Path(os.path.abspath(args.path)))
         _use_models(deployment, [_model_option(text) for text in args.model])
-        plan = make_plan(deployment, target, args.replace)
+        plan = make_plan(deployment, target, args.replace, args.pip)
     except Refused as ex:
         print(f"error: {terminal.escape(str(ex))}", file=err)
         return 2
@@ -135,7 +143,7 @@ def _use_models(deployment: AmlDeployment, given: list[ModelSource]) -> None:
 # Planning: every check, no writes
 
 
-def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
+def make_plan(deployment: AmlDeployment, target: Path, replace: bool, pip: list[str] | None = None) -> Plan:
     if not (target / "function_app.py").is_file() or not (target / "host.json").is_file():
         raise Refused(
             f"{target} is not a function app folder (it has no function_app.py and host.json); import into a copy "
@@ -151,7 +159,7 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
     _plan_code(plan, replace)
     _plan_package(plan)
     _plan_models(plan, replace)
-    _plan_requirements(plan)
+    _plan_requirements(plan, pip or [])
     plan.local_settings = _local_settings(target, deployment.settings)
     return plan
 
@@ -297,9 +305,9 @@ def _same(source: Path, version: Path) -> bool:
     return mine == theirs and all(filecmp.cmp(source / f, bundled / f, shallow=False) for f in mine)
 
 
-def _plan_requirements(plan: Plan) -> None:
+def _plan_requirements(plan: Plan, pip: list[str]) -> None:
     environment = plan.deployment.environment
-    if environment.conda_file is None and environment.inline is None and not environment.pip_files:
+    if environment.conda_file is None and environment.inline is None and not environment.pip_files and not pip:
         return
     try:
         if environment.conda_file is not None:
@@ -315,6 +323,8 @@ def _plan_requirements(plan: Plan) -> None:
         for pip_file in environment.pip_files:
             conda_deps.from_pip_file(pip_file, converted)
             source = f"{source}, {pip_file.name}" if source else pip_file.name
+        conda_deps.from_command_line(pip, converted)
+        source = f"{source}, --pip" if pip and source else source or "--pip"
     except conda_deps.DependencyError as ex:
         raise Refused(str(ex)[:1].upper() + str(ex)[1:]) from None
     requirements = plan.target / "requirements.txt"
@@ -462,6 +472,7 @@ def _report_requirements(plan: Plan, say: Any) -> None:
         ("kept the app's version", merged.kept),
         ("dropped", converted.dropped),
         ("NOT carried over", converted.unmapped),
+        ("passed with --pip, written as given", converted.passed),
     ):
         if items:
             say(f"  {title}:")
