@@ -60,13 +60,15 @@ def import_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[i
     return code, captured.out, captured.err
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every path under `folder` with what it is: file bytes (hashed), folder, or link target."""
+def snapshot(folder: Path, skip: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+    """Every path under `folder` with what it is: file bytes (hashed), folder, or link target; `skip` not opened."""
     found = {}
     for parent, dirs, files in os.walk(folder):
         for name in dirs + files:
             path = Path(parent, name)
             relative = path.relative_to(folder).as_posix()
+            if relative in skip:
+                continue
             if path.is_symlink():
                 found[relative] = "link " + os.readlink(path)
             elif path.is_dir():

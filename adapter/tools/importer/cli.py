@@ -530,6 +530,12 @@ def _report_settings(plan: Plan, say: Any) -> None:
     odd = [name for name in settings if not SETTING_NAME.fullmatch(name)]
     if odd:
         say(f"WARNING: app settings on Linux allow only letters, digits and _ in names: {', '.join(odd)}.")
+    controlled = [name for name, value in settings.items() if terminal.has_unsafe(value)]
+    if controlled:
+        say(
+            f"WARNING: the values of {', '.join(controlled)} hold control characters (line breaks, escape "
+            "sequences), shown escaped here and below; check they are meant, and set them in the portal."
+        )
     say("Set them on the Function App (it reads app settings, not local.settings.json):")
     pairs = " ".join(shlex.quote(f"{name}={value}") for name, value in settings.items())
     say(f"  az functionapp config appsettings set --name <APP> --resource-group <RG> --settings {pairs}")
