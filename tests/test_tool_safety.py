@@ -422,3 +422,141 @@ def test_the_bounded_reader_refuses_what_is_not_a_small_regular_file(tmp_path: P
     with pytest.raises(documents.DocumentError) as raised:
         documents.read_document(tmp_path / "bad.json")
     assert "hunter2" not in str(raised.value)
+
+
+# Done when: a deployment crafted with each hostile pattern writes nothing outside the app, runs nothing, and is
+# refused in one line (or, for what can be defused, imported without it)
+
+
+def hostile_app(tmp_path: Path) -> tuple[Path, Path]:
+    """A developer's app (with .venv and git) and an empty folder that anything run would leave a marker in."""
+    app = venv_app(tmp_path)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    return app, markers
+
+
+def _pth(markers: Path) -> str:
+    return f"import pathlib; pathlib.Path({str(markers / 'pth-ran')!r}).touch()\n"
+
+
+def hostile(case: str, folder: Path, markers: Path) -> tuple[list[str], str | None]:
+    """(import arguments, the start of the one-line refusal, or None when the import goes ahead defused)."""
+    code = folder / "code"
+    write(code / "score.py", SCORE)
+    outside = write(folder.parent / "secrets" / "id_rsa", "PRIVATE KEY\n").parent
+    if case == "dot-folder name .venv":
+        source = folder / ".venv"
+        write(source / "score.py", SCORE)
+        write(source / "lib" / "python3.11" / "site-packages" / "evil.pth", _pth(markers))
+        config = write(folder / "ic.json", json.dumps({"entryScript": "score.py", "sourceDirectory": ".venv"}))
+        return [str(config)], f"The source directory {source} is named '.venv'"
+    if case == "dot-folder name .git":
+        source = folder / ".git"
+        write(source / "score.py", SCORE)
+        write(source / "config", f"[core]\n\tfsmonitor = touch {markers / 'git-ran'}\n")
+        config = write(folder / "ic.json", json.dumps({"entryScript": "score.py", "sourceDirectory": ".git"}))
+        return [str(config), "--replace"], f"The source directory {source} is named '.git'"
+    if case == "dot-folders inside the code":
+        write(code / ".venv" / "lib" / "python3.11" / "site-packages" / "evil.pth", _pth(markers))
+        write(code / ".git" / "config", f"[core]\n\tfsmonitor = touch {markers / 'git-ran'}\n")
+        write(code / ".envrc", f"touch {markers / 'envrc-ran'}\n")
+        return [str(write(folder / "d.yml", V2_HEAD + CODE))], None
+    if case == "link out of the code folder":
+        (code / "keys").symlink_to(outside)
+        return [str(write(folder / "d.yml", V2_HEAD + CODE))], "The code folder has symlinks"
+    if case == "link out of the model folder":
+        write(folder / "model" / "weights.json", "{}")
+        (folder / "model" / "cache").symlink_to(outside)
+        deployment = write(folder / "d.yml", V2_HEAD + CODE + "model:\n  path: model\n")
+        return [str(deployment)], f"The model folder {folder / 'model'} has symlinks"
+    if case == "newline and option lines":
+        pip = ["numpy==1.26.4\n-e git+https://example.invalid/x.git", "--extra-index-url https://example.invalid"]
+        pip += ["-r ../secrets/id_rsa", f"evil @ file://{folder}/evil", "joblib==1.3.2"]
+        write(folder / "conda.yml", json.dumps({"dependencies": [{"pip": pip}]}))
+        return [str(write(folder / "d.yml", V2_HEAD + CODE + "environment:\n  conda_file: conda.yml\n"))], None
+    if case == "alias bomb":
+        deployment = write(folder / "d.yml", V2_HEAD + CODE + ALIAS_BOMB + "environment_variables:\n  X: *a9\n")
+        return [str(deployment)], f"{deployment} is refused: its aliases expand"
+    if case == "platform settings":
+        variables = {"FUNCTIONS_WORKER_RUNTIME": "node", "AzureWebJobsStorage": "x", "WEBSITE_RUN_FROM_PACKAGE": "1"}
+        return [
+            str(write(folder / "d.yml", V2_HEAD + CODE + f"environment_variables: {json.dumps(variables)}\n"))
+        ], None
+    if case == "escape sequences":
+        variables = {"T": "\x1b]0;title\x07\x1b[2J", "N": "x\nWARNING: fake"}
+        return [
+            str(write(folder / "d.yml", V2_HEAD + CODE + f"environment_variables: {json.dumps(variables)}\n"))
+        ], None
+    if case == "named pipe":
+        fifo(code / "feed.csv")
+        return [str(write(folder / "d.yml", V2_HEAD + CODE))], "The code folder has entries that are neither"
+    raise AssertionError(case)
+
+
+HOSTILE = [
+    "dot-folder name .venv",
+    "dot-folder name .git",
+    "dot-folders inside the code",
+    "link out of the code folder",
+    "link out of the model folder",
+    "newline and option lines",
+    "alias bomb",
+    "platform settings",
+    "escape sequences",
+    "named pipe",
+]
+#: What an import may change in the app: the sample goes, the code, requirements and settings come.
+MAY_CHANGE = ("score.py", "requirements.txt", "local.settings.json", "models")
+
+
+def nothing_ran(app: Path, markers: Path) -> None:
+    """Use the app as a developer would after the import: git in it, Python with its .venv's site-packages."""
+    subprocess.run(["git", "-C", str(app), "status", "--short"], capture_output=True, timeout=60, check=True)
+    site_packages = str(app / ".venv" / "lib" / "python3.11" / "site-packages")
+    program = f"import site; site.addsitedir({site_packages!r})"
+    subprocess.run([sys.executable, "-c", program], capture_output=True, timeout=60, check=True)
+    assert os.listdir(markers) == []
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_a_hostile_deployment_writes_nothing_outside_the_app_and_runs_nothing(tmp_path: Path, case: str) -> None:
+    app, markers = hostile_app(tmp_path)
+    args, refusal = hostile(case, tmp_path / "input", markers)
+    before = snapshot(tmp_path)
+    done = run_import(*args, "--into", str(app), "--no-check", timeout=30)
+    after = snapshot(tmp_path)
+    changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+    if refusal is not None:
+        one_line_refusal(done, refusal)
+        assert changed == set()
+    else:
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+        assert all(path.startswith(tuple(f"app/{name}" for name in MAY_CHANGE)) for path in changed), changed
+        written = (app / "requirements.txt").read_text()
+        block = written.split(conda_deps.BLOCK_MARK)[1].splitlines()[1:] if conda_deps.BLOCK_MARK in written else []
+        assert all(requirement_lines.problem(line) is None for line in block), block
+        values = json.loads((app / "local.settings.json").read_text())["Values"]
+        assert values["FUNCTIONS_WORKER_RUNTIME"] == "python" and "WEBSITE_RUN_FROM_PACKAGE" not in values
+    nothing_ran(app, markers)
+
+
+def test_a_deployment_with_every_hostile_pattern_at_once_is_refused_in_one_line(tmp_path: Path) -> None:
+    app, markers = hostile_app(tmp_path)
+    folder = tmp_path / "input"
+    for case in HOSTILE:  # every pattern's files in one input folder
+        hostile(case, folder, markers)
+    variables = {"FUNCTIONS_WORKER_RUNTIME": "node", "T": "\x1b[2J"}
+    deployment = write(
+        folder / "all.yml",
+        V2_HEAD
+        + CODE
+        + "model:\n  path: model\nenvironment:\n  conda_file: conda.yml\n"
+        + f"environment_variables: {json.dumps(variables)}\n",
+    )
+    before = snapshot(tmp_path)
+    done = run_import(str(deployment), "--into", str(app), "--no-check", timeout=30)
+    one_line_refusal(done, "The code folder has symlinks")
+    assert snapshot(tmp_path) == before
+    nothing_ran(app, markers)
