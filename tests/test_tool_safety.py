@@ -5,6 +5,7 @@ line or defused, nothing is written outside the app or into its own code, and no
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -560,3 +561,11 @@ def test_a_deployment_with_every_hostile_pattern_at_once_is_refused_in_one_line(
     one_line_refusal(done, "The code folder has symlinks")
     assert snapshot(tmp_path) == before
     nothing_ran(app, markers)
+
+
+def test_check_shows_names_from_the_app_escaped() -> None:
+    from adapter.tools.check.report import Outcome, Reporter
+
+    out = io.StringIO()
+    Reporter(out, 1).run("entry script", lambda: Outcome.fail("cannot import gone\x1b[2J.py", "in \x1b]0;title\x07"))
+    assert "\x1b" not in out.getvalue() and "gone\\x1b[2J.py" in out.getvalue()
