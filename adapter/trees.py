@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 #: (posix path relative to the folder, whether it is a folder) -> whether to leave it out.
 Skip = Callable[[str, bool], bool]
@@ -101,20 +102,39 @@ def _inside(real_root: Path, link: Path) -> Path | None:
     return real if regular and real.is_relative_to(real_root) else None
 
 
-def copy_file(source: Path, destination: Path) -> None:
-    """Copy the regular file `source` (never through a link, never a pipe) to `destination`, with its mode."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+class NotRegular(OSError):
+    """A path that turned out, once opened, not to be a regular file."""
+
+
+def open_regular(path: Path, follow_links: bool = True) -> BinaryIO:
+    """`path` opened for reading once it is a regular file: opened without waiting (a named pipe would wait for a
+    writer), without a controlling terminal, without following a last symlink unless `follow_links`, and checked on
+    the open descriptor, so a file swapped after any earlier check is refused too."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    file = open(os.open(path, flags), "rb", closefd=True)
+    if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+        file.close()
+        raise NotRegular(f"{path} is not a regular file; it is not read.")
+    return file
+
+
+def copy_file(source: Path, destination: Path, overwrite: bool = False) -> None:
+    """Copy the regular file `source` (never through a link, never a pipe) to `destination`, with its mode; never
+    writing through a link at `destination`, and over an existing file only when `overwrite`."""
     try:
-        descriptor = os.open(source, flags)
+        reading = open_regular(source, follow_links=False)
+    except NotRegular:
+        raise
     except OSError as ex:
         raise TreeError(f"{source} cannot be copied ({ex.strerror}; was it replaced by a link?)") from None
-    with open(descriptor, "rb", closefd=True) as reading:
-        found = os.fstat(reading.fileno())
-        if not stat.S_ISREG(found.st_mode):
-            raise TreeError(f"{source} is no longer a regular file; it is not copied.")
-        with open(destination, "wb") as writing:
+    with reading:
+        mode = stat.S_IMODE(os.fstat(reading.fileno()).st_mode) | stat.S_IRUSR | stat.S_IWUSR
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        with open(os.open(destination, flags, mode), "wb", closefd=True) as writing:
             shutil.copyfileobj(reading, writing)
-    os.chmod(destination, stat.S_IMODE(found.st_mode) | stat.S_IRUSR | stat.S_IWUSR)
 
 
 def copy(tree: Tree, destination: Path) -> None:

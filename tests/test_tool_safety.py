@@ -15,8 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from targets import CONFIG_PREFIXES, ROOT
-from test_import import CODE, V2_HEAD, app_copy, import_in_process, write
+from test_import import CODE, V2_HEAD, app_copy, import_in_process, run_import, write
 from test_import import snapshot as snapshot_files
 
 from adapter import models
@@ -41,19 +40,6 @@ def snapshot(folder: Path) -> dict[str, str]:
     pipes = {relative for relative, kind in regular.items() if kind == "fifo"}
     found = snapshot_files(folder, skip=pipes)
     return {**found, **dict.fromkeys(pipes, "fifo")}
-
-
-def run_import(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The import in a process of its own: a named pipe or an alias bomb cannot hang the test run, only fail it."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
-    return subprocess.run(
-        [sys.executable, "-m", "adapter", "import", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def one_line_refusal(done: subprocess.CompletedProcess[str], start: str) -> None:
@@ -284,7 +270,7 @@ def test_a_yaml_alias_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
     )
     write(tmp_path / "input" / "code" / "score.py", SCORE)
     before = snapshot(tmp_path)
-    done = run_import(str(deployment), "--into", str(app), "--no-check", timeout=30)
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
     one_line_refusal(done, f"{deployment} is refused: its aliases expand to more than 100,000 values")
     assert snapshot(tmp_path) == before
 
@@ -407,7 +393,7 @@ def test_a_named_pipe_is_refused_without_opening_it(tmp_path: Path, case: str) -
     app = app_copy(tmp_path)
     args, message = FIFO_CASES[case](tmp_path / "input")
     before = snapshot(tmp_path)
-    done = run_import(*args, "--into", str(app), "--no-check", timeout=30)
+    done = run_import(*args, "--into", str(app), "--no-check")
     one_line_refusal(done, message)
     assert snapshot(tmp_path) == before
 
@@ -525,7 +511,7 @@ def test_a_hostile_deployment_writes_nothing_outside_the_app_and_runs_nothing(tm
     app, markers = hostile_app(tmp_path)
     args, refusal = hostile(case, tmp_path / "input", markers)
     before = snapshot(tmp_path)
-    done = run_import(*args, "--into", str(app), "--no-check", timeout=30)
+    done = run_import(*args, "--into", str(app), "--no-check")
     after = snapshot(tmp_path)
     changed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
     if refusal is not None:
@@ -557,7 +543,7 @@ def test_a_deployment_with_every_hostile_pattern_at_once_is_refused_in_one_line(
         + f"environment_variables: {json.dumps(variables)}\n",
     )
     before = snapshot(tmp_path)
-    done = run_import(str(deployment), "--into", str(app), "--no-check", timeout=30)
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
     one_line_refusal(done, "The code folder has symlinks")
     assert snapshot(tmp_path) == before
     nothing_ran(app, markers)

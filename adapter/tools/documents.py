@@ -21,6 +21,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from adapter import trees
+
 MAX_BYTES = 1024 * 1024
 #: Nodes a YAML document may expand to, aliases counted as often as they are used: real deployment and conda files
 #: have a few hundred.
@@ -49,15 +51,13 @@ def read_bytes(path: Path, what: str = "", limit: int = MAX_BYTES) -> bytes:
         raise DocumentError(f"{subject} is {_kind(found.st_mode)}, not a regular file; it is not opened.")
     if found.st_size > limit:
         raise DocumentError(f"{subject} is larger than {limit // 1024} KB; it is not read.")
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(path, flags)
+        file = trees.open_regular(path)
+    except trees.NotRegular:  # swapped for a pipe between the stat and the open: still not read
+        raise DocumentError(f"{subject} is not a regular file; it is not read.") from None
     except OSError as ex:
         raise DocumentError(f"{subject} cannot be read ({ex.strerror}).") from None
-    with open(descriptor, "rb", closefd=True) as file:
-        # Swapped for a pipe between the stat and the open: still not read.
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise DocumentError(f"{subject} is not a regular file; it is not read.")
+    with file:
         content = file.read(limit + 1)
     if len(content) > limit:
         raise DocumentError(f"{subject} is larger than {limit // 1024} KB; it is not read.")

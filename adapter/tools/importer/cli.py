@@ -20,13 +20,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapter import models
+from adapter import models, trees
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.tools import documents, terminal
 from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
@@ -372,7 +371,7 @@ def apply(plan: Plan) -> None:
         models.remove(target, models.SAMPLE_MODEL)
     for source, dest in plan.copies:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)  # follows a link to a file inside the code: the app gets the file
+        trees.copy_file(source, dest, overwrite=True)  # a link inside the code was resolved: the app gets the file
     for model, replace in plan.models:
         assert model.path is not None and model.version is not None
         models.add(target, model.name, model.path, model.version, replace=replace)
