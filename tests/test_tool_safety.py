@@ -555,3 +555,28 @@ def test_check_shows_names_from_the_app_escaped() -> None:
     out = io.StringIO()
     Reporter(out, 1).run("entry script", lambda: Outcome.fail("cannot import gone\x1b[2J.py", "in \x1b]0;title\x07"))
     assert "\x1b" not in out.getvalue() and "gone\\x1b[2J.py" in out.getvalue()
+
+
+def test_check_after_an_import_runs_without_the_settings_that_change_how_programs_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import cli as check
+
+    app = app_copy(tmp_path)
+    variables = {"LD_PRELOAD": str(tmp_path / "evil.so"), "PYTHONSTARTUP": "x.py", "BASH_ENV": "x.sh", "MINE": "1"}
+    deployment = v2_input(tmp_path / "input", "environment_variables: " + json.dumps(variables) + "\n")
+    for name in [*variables, "AML_APP_ROOT", "AZUREML_ENTRY_SCRIPT"]:
+        monkeypatch.delenv(name, raising=False)  # put back as they were once the test ends
+    seen: dict[str, str | None] = {}
+
+    def fake_check(root: Path, out: object) -> int:
+        seen.update({name: os.environ.get(name) for name in variables})
+        return 0
+
+    monkeypatch.setattr(check, "run", fake_check)
+    code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app))
+    assert code == 0
+    assert seen == {"LD_PRELOAD": None, "PYTHONSTARTUP": None, "BASH_ENV": None, "MINE": "1"}
+    assert "(without LD_PRELOAD, PYTHONSTARTUP, BASH_ENV: they change how programs start" in out
+    values = json.loads((app / "local.settings.json").read_text())["Values"]
+    assert values["LD_PRELOAD"] == variables["LD_PRELOAD"]  # still the deployment's setting, for Azure
