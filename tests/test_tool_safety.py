@@ -580,3 +580,16 @@ def test_check_after_an_import_runs_without_the_settings_that_change_how_program
     assert "(without LD_PRELOAD, PYTHONSTARTUP, BASH_ENV: they change how programs start" in out
     values = json.loads((app / "local.settings.json").read_text())["Values"]
     assert values["LD_PRELOAD"] == variables["LD_PRELOAD"]  # still the deployment's setting, for Azure
+
+
+@pytest.mark.parametrize("line", ["numpy\n--no-binary :all:", "  ", "x\x1b[2J"])
+def test_a_pip_line_from_the_command_line_must_be_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input")
+    before = snapshot(app)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--pip", line)
+    assert code == 2 and out == "" and err.startswith("error: --pip ") and "must be one non-empty line" in err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert snapshot(app) == before
