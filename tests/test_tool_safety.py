@@ -593,3 +593,18 @@ def test_a_pip_line_from_the_command_line_must_be_one_line(
     assert code == 2 and out == "" and err.startswith("error: --pip ") and "must be one non-empty line" in err
     assert err.count("\n") == 1 and "\x1b" not in err
     assert snapshot(app) == before
+
+
+def test_a_lone_entry_script_with_a_dot_name_and_a_setting_name_with_controls_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    write(tmp_path / "input" / ".pythonrc.py", SCORE)
+    config = write(tmp_path / "input" / "ic.json", json.dumps({"entryScript": ".pythonrc.py"}))
+    before = snapshot(app)
+    code, _, err = import_in_process(capsys, str(config), "--into", str(app), "--no-check")
+    assert code == 2 and err.startswith("error: The code holds .pythonrc.py, which belong to the function app")
+    deployment = v2_input(tmp_path / "input", 'environment_variables: {"\\e[2JX": "1"}\n')
+    code, _, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and "has a name that is not a variable name: '\\x1b[2JX'" in err and "\x1b" not in err
+    assert snapshot(app) == before

@@ -208,8 +208,8 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             differing.append(destination)
     if owned:
         raise Refused(
-            f"The code holds {_listed(owned)}, which belong to the function app itself; rename or remove them in the "
-            "code folder (or list them in its .amlignore)."
+            f"The code holds {_listed(owned)}, which belong to the function app itself or are dot-files that tools "
+            "act on; rename or remove them in the code folder (or list them in its .amlignore)."
         )
     if blocked:
         raise Refused(f"The code cannot be copied over {_listed(blocked)} in {target}.")

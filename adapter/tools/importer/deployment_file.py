@@ -362,7 +362,7 @@ def _variables(variables: object, what: str, path: Path) -> dict[str, str]:
         raise Refused(f"{path}: {what} must be a mapping of names to values.")
     out = {}
     for name, value in variables.items():
-        if not isinstance(name, str) or not name or "=" in name:
+        if not isinstance(name, str) or not name or "=" in name or not name.isprintable():
             raise Refused(f"{path}: {what} has a name that is not a variable name: {name!r}.")
         out[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
     return out

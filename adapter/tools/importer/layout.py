@@ -107,6 +107,6 @@ def _ignore_rules(code: Path) -> FuncIgnore | None:
 
 
 def owned(destination: str) -> bool:
-    """Whether a path relative to the app falls on the app's own files or into a dot-folder of the app."""
-    first = destination.split("/")[0]
-    return first in APP_OWNED or any(part.startswith(".") for part in destination.split("/")[:-1])
+    """Whether a path relative to the app falls on the app's own files, or is or falls into a dot-file of the app."""
+    parts = destination.split("/")
+    return parts[0] in APP_OWNED or any(part.startswith(".") for part in parts)
