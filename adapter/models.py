@@ -350,7 +350,7 @@ SAMPLE_SCRIPT_MARKS = ("Sample Azure ML entry script", SAMPLE_MODEL_FILE)
 def is_sample_script(path: Path) -> bool:
     """Whether `path` is the bundled sample score.py (possibly edited), by what its opening says."""
     try:
-        with path.open("rb") as file:
+        with trees.open_regular(path) as file:  # a named pipe in its place is not waited on
             head = file.read(8192).decode("utf-8", "replace")
     except OSError:
         return False

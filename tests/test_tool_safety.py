@@ -608,3 +608,8 @@ def test_a_lone_entry_script_with_a_dot_name_and_a_setting_name_with_controls_ar
     code, _, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
     assert code == 2 and "has a name that is not a variable name: '\\x1b[2JX'" in err and "\x1b" not in err
     assert snapshot(app) == before
+
+
+def test_a_named_pipe_in_the_apps_place_of_score_py_is_not_waited_on(tmp_path: Path) -> None:
+    fifo(tmp_path / "score.py")
+    assert models.is_sample_script(tmp_path / "score.py") is False
