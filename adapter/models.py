@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapter import paths
+from adapter import paths, trees
 
 BUNDLE = "models"
 #: AML's model name rule (azureml-core's `model_name_validation`): no separators, no leading dot.
@@ -156,9 +156,10 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
 
     Nothing is overwritten unless `replace`: then the copy takes the place of that version (by default the highest
     bundled one, which is the one the script loads), and the old one is deleted only once the new one is in place.
-    The copy lands in place only when complete. Symlinks in `source` are copied as the files they point to, so the
-    bundle never links out; a `models/` or `models/NAME` that is itself a symlink is refused, as writing through it
-    would put the model wherever it points.
+    The copy lands in place only when complete. Symlinks in `source` to files inside it are copied as those files,
+    and any other symlink (out of it, to a folder, to nothing) is refused, as is a named pipe or a device, so the
+    bundle never links out and never takes along what lies outside the model. A `models/` or `models/NAME` that is
+    itself a symlink is refused, as writing through it would put the model wherever it points.
     """
     check_name(name)
     number = None if version is None else check_version(version)
@@ -169,6 +170,7 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
     model_dir = _model_folder(root, name)
     if model_dir.resolve().is_relative_to(source.resolve()):
         raise BundleError(f"{source} contains {BUNDLE}/{name}: a folder cannot be added into itself.")
+    tree = check_source(source)
     if number is None:
         taken = [int(v.name) for v in _children(model_dir) if VERSION_RULE.fullmatch(v.name)]
         number = max(taken, default=1) if replace else max(taken, default=0) + 1
@@ -181,12 +183,30 @@ def add(app_root: Path, name: str, source: Path, version: str | int | None = Non
             f"--replace to replace it, or remove it first (python -m adapter models remove {name} {number})."
         )
     try:
-        _copy(source, model_dir, target, replace)
+        _copy(source, tree, model_dir, target, replace)
     except FileExistsError:
         raise BundleError(f"{BUNDLE}/{name}/{number} appeared while copying; it is left alone.") from None
     except (OSError, shutil.Error) as ex:
         raise BundleError(f"Copying {source} into {BUNDLE}/{name}/{number} failed: {ex}") from None
     return next(e for e in scan(root).versions if e.model.name == name and e.model.version == number)
+
+
+def check_source(source: Path) -> trees.Tree | None:
+    """The walked model folder (None for a model file), once nothing in it links out of it or is not a file: the
+    bundle is published, so a link to a folder of keys must not take the keys along."""
+    if source.is_file():
+        return None
+    if not source.is_dir():
+        raise BundleError(f"{source} is not a file or folder that can be copied.")
+    tree = trees.walk(source)
+    problem = tree.problem(_listed)
+    if problem:
+        raise BundleError(f"The model folder {source} {problem}.")
+    return tree
+
+
+def _listed(items: list[str]) -> str:
+    return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
 
 
 def remove(app_root: Path, name: str, version: str | int | None = None) -> list[ModelVersion]:
@@ -244,7 +264,7 @@ def _delete(path: Path, hidden: Path) -> None:
         raise BundleError(f"Removing {path} failed: {ex}") from None
 
 
-def _copy(source: Path, model_dir: Path, target: Path, replace: bool = False) -> None:
+def _copy(source: Path, tree: trees.Tree | None, model_dir: Path, target: Path, replace: bool = False) -> None:
     """Copy beside the target first, then move it in: an interrupted copy never looks like a model. A replaced
     version is moved aside and deleted only once the new one is in place (and put back if that fails)."""
     model_dir.parent.mkdir(exist_ok=True)
@@ -253,10 +273,10 @@ def _copy(source: Path, model_dir: Path, target: Path, replace: bool = False) ->
     staging.mkdir()
     old = model_dir / f".replaced-{target.name}-{os.getpid()}"
     try:
-        if source.is_dir():
-            shutil.copytree(source, staging / source.name, symlinks=False)
+        if tree is not None:
+            trees.copy(tree, staging / source.name)
         else:
-            shutil.copy2(source, staging / source.name)
+            trees.copy_file(source.resolve(), staging / source.name)
         if replace and target.is_dir():
             target.rename(old)
         try:
@@ -330,7 +350,7 @@ SAMPLE_SCRIPT_MARKS = ("Sample Azure ML entry script", SAMPLE_MODEL_FILE)
 def is_sample_script(path: Path) -> bool:
     """Whether `path` is the bundled sample score.py (possibly edited), by what its opening says."""
     try:
-        with path.open("rb") as file:
+        with trees.open_regular(path) as file:  # a named pipe in its place is not waited on
             head = file.read(8192).decode("utf-8", "replace")
     except OSError:
         return False

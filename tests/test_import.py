@@ -60,13 +60,15 @@ def import_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[i
     return code, captured.out, captured.err
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every path under `folder` with what it is: file bytes (hashed), folder, or link target."""
+def snapshot(folder: Path, skip: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+    """Every path under `folder` with what it is: file bytes (hashed), folder, or link target; `skip` not opened."""
     found = {}
     for parent, dirs, files in os.walk(folder):
         for name in dirs + files:
             path = Path(parent, name)
             relative = path.relative_to(folder).as_posix()
+            if relative in skip:
+                continue
             if path.is_symlink():
                 found[relative] = "link " + os.readlink(path)
             elif path.is_dir():
@@ -543,13 +545,13 @@ def test_code_that_funcignore_leaves_out_of_the_package_is_warned_about(
     source = tmp_path / "input"
     write(
         source / "code" / "score.py",
-        "from tests.util import f\n\ndef init():\n    pass\n\ndef run(data):\n    return f()\n",
+        "from scripts.util import f\n\ndef init():\n    pass\n\ndef run(data):\n    return f()\n",
     )
-    write(source / "code" / "tests" / "util.py", "def f():\n    return 1\n")
+    write(source / "code" / "scripts" / "util.py", "def f():\n    return 1\n")
     deployment = write(source / "deployment.yml", V2_HEAD + CODE)
     code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
-    assert code == 0 and (app / "tests" / "util.py").is_file()
+    assert code == 0 and (app / "scripts" / "util.py").is_file()
     assert (
-        "WARNING: .funcignore leaves copied code out of the published package: tests/util.py. The script cannot use "
+        "WARNING: .funcignore leaves copied code out of the published package: scripts/util.py. The script cannot use "
         "it on Azure: move it to another folder or change .funcignore." in out
     )

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from adapter import host_config, models
 from adapter.paths import FUNCTION_APP_ROOT
+from adapter.tools.terminal import escape
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,11 +56,11 @@ def _add(root: Path, name: str, path: Path, version: str | None, replace: bool, 
     try:
         added = models.add(root, name, path, version, replace=replace)
     except models.BundleError as ex:
-        print(f"error: {ex}", file=err)
+        print(f"error: {escape(str(ex))}", file=err)
         return 1
     where = added.model.path.relative_to(root) / added.contents[0]
     verb = "Replaced" if added.model.version in bundled else "Added"
-    print(f"{verb} {where} ({models.human_size(added.size)}).", file=out)
+    print(escape(f"{verb} {where} ({models.human_size(added.size)})."), file=out)
     print(models.describe_model_dir(root), file=out)
     _warn(root, before, err)
     return 0
@@ -70,7 +71,7 @@ def _remove(root: Path, name: str, version: str | None, out: TextIO, err: TextIO
     try:
         removed = models.remove(root, name, version)
     except models.BundleError as ex:
-        print(f"error: {ex}", file=err)
+        print(f"error: {escape(str(ex))}", file=err)
         return 1
     shown = ", ".join(str(v.version) for v in removed)
     what = f"{models.BUNDLE}/{name}" + (f"/{version}" if version else f" (versions {shown or 'none'})")
@@ -87,13 +88,13 @@ def _warn(root: Path, before: Path | None, err: TextIO) -> None:
     warnings += models.sample_left_beside(root, entry_script)
     for warning in warnings:
         if warning:
-            print(f"WARNING: {warning}", file=err)
+            print(f"WARNING: {escape(warning)}", file=err)
 
 
 def _list(root: Path, out: TextIO, err: TextIO) -> int:
     bundle = models.scan(root / models.BUNDLE)
     for message in bundle.problems + bundle.warnings:
-        print(f"warning: {message}", file=err)
+        print(f"warning: {escape(message)}", file=err)
     if not bundle.versions:
         print(f"No models in {root / models.BUNDLE}. Add one with: python -m adapter models add NAME PATH", file=out)
         return 0
@@ -102,6 +103,7 @@ def _list(root: Path, out: TextIO, err: TextIO) -> int:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[3], file=out)
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        print(cells + "  " + escape(row[3]), file=out)  # file names as they are on disk
     print(models.describe_model_dir(root), file=out)
     return 0

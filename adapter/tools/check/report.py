@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TextIO
 
+from adapter.tools.terminal import escape
+
 WIDTH = 44
 #: Two periods ending a sentence: a message ending in "." put before our own "." (an ellipsis stays).
 _DOUBLED_PERIOD = re.compile(r"(?<!\.)\.\.(?=\s|$)")
@@ -96,9 +98,10 @@ class Reporter:
 
 
 def tidy(outcome: Outcome) -> Outcome:
-    """The outcome with no sentence ending in two periods: messages are built from exceptions' own sentences."""
-    summary = _DOUBLED_PERIOD.sub(".", outcome.summary)
-    return Outcome(outcome.status, summary, tuple(_DOUBLED_PERIOD.sub(".", line) for line in outcome.details))
+    """The outcome with no sentence ending in two periods (messages are built from exceptions' own sentences), and
+    escaped for the terminal: names, paths and settings in it come from the app and the deployment it was made from."""
+    summary = escape(_DOUBLED_PERIOD.sub(".", outcome.summary))
+    return Outcome(outcome.status, summary, tuple(escape(_DOUBLED_PERIOD.sub(".", line)) for line in outcome.details))
 
 
 class _ScriptRecords(logging.Handler):

@@ -20,39 +20,22 @@ import json
 import os
 import re
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapter import models
+from adapter import models, trees
 from adapter.paths import FUNCTION_APP_ROOT
+from adapter.tools import documents, terminal
 from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
+from adapter.tools.importer import app_settings, layout
 from adapter.tools.importer import requirements as conda_deps
-from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read, read_yaml
+from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
+from adapter.tools.importer.layout import listed as _listed
 
-#: The function app's own files and folders: code from a deployment never replaces them.
-APP_OWNED = frozenset(
-    {
-        "function_app.py",
-        "host.json",
-        "adapter",
-        "local.settings.json",
-        "local.settings.sample.json",
-        ".funcignore",
-        models.BUNDLE,
-    }
-)
-#: Never copied from a code folder: version control, caches, virtual environments.
-NOT_COPIED = frozenset(
-    {".git", "__pycache__", ".ipynb_checkpoints", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
-)
-#: AML leaves out of the uploaded code what the first of these in the code folder matches (gitignore syntax).
-IGNORE_FILES = (".amlignore", ".gitignore")
 DEFAULT_LOCAL_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {"FUNCTIONS_WORKER_RUNTIME": "python"}}
 SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-SHOWN = 8
 
 
 @dataclass
@@ -97,6 +80,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--replace", action="store_true", help="overwrite app files and bundled model versions that differ"
     )
     parser.add_argument("--no-check", action="store_true", help="do not run `python -m adapter check` at the end")
+    parser.add_argument(
+        "--pip",
+        action="append",
+        default=[],
+        metavar="LINE",
+        help="a requirements.txt line to write as given (a pip option, URL or -e line the environment's own are not "
+        "trusted with); repeat it for more",
+    )
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -105,17 +96,17 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     try:
         deployment = read(Path(os.path.abspath(args.path)))
         _use_models(deployment, [_model_option(text) for text in args.model])
-        plan = make_plan(deployment, target, args.replace)
+        plan = make_plan(deployment, target, args.replace, args.pip)
     except Refused as ex:
-        print(f"error: {ex}", file=err)
+        print(f"error: {terminal.escape(str(ex))}", file=err)
         return 2
     except (OSError, ValueError) as ex:  # an unreadable file met while planning: still nothing written
-        print(f"error: {type(ex).__name__}: {ex}; nothing was changed.", file=err)
+        print(f"error: {type(ex).__name__}: {terminal.escape(str(ex))}; nothing was changed.", file=err)
         return 2
     try:
         apply(plan)
     except (OSError, models.BundleError) as ex:
-        print(f"error: the import stopped part-way, {ex}", file=err)
+        print(f"error: the import stopped part-way, {terminal.escape(str(ex))}", file=err)
         return 1
     report(plan, out)
     if args.no_check:
@@ -151,20 +142,23 @@ def _use_models(deployment: AmlDeployment, given: list[ModelSource]) -> None:
 # Planning: every check, no writes
 
 
-def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
+def make_plan(deployment: AmlDeployment, target: Path, replace: bool, pip: list[str] | None = None) -> Plan:
     if not (target / "function_app.py").is_file() or not (target / "host.json").is_file():
         raise Refused(
             f"{target} is not a function app folder (it has no function_app.py and host.json); import into a copy "
             "of this project."
         )
     plan = Plan(target, deployment)
+    settings = app_settings.split(deployment.settings)
+    deployment.settings = settings.kept
+    plan.warnings += [f"not carried over, the platform owns this setting: {refused}" for refused in settings.refused]
     plan.remove_sample_script = models.is_sample_script(target / models.SAMPLE_SCRIPT)
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
     _plan_code(plan, replace)
     _plan_package(plan)
     _plan_models(plan, replace)
-    _plan_requirements(plan)
+    _plan_requirements(plan, pip or [])
     plan.local_settings = _local_settings(target, deployment.settings)
     return plan
 
@@ -175,7 +169,14 @@ def _plan_code(plan: Plan, replace: bool) -> None:
         real = deployment.code.resolve()
         if target.resolve().is_relative_to(real):
             raise Refused(f"The code folder {deployment.code} holds the function app itself; it cannot be copied in.")
-        sources = _code_files(deployment.code)
+        if deployment.code_as is not None:
+            layout.check_folder_name(deployment.code_as, f"The source directory {deployment.code}")
+        sources, dotted = layout.code_files(deployment.code)
+        if dotted:
+            plan.notes.append(
+                f"Not copied: {_listed(dotted)} (dot-files and dot-folders are never imported, since tools act on "
+                "them); rename any the script reads."
+            )
     else:
         assert deployment.single_file is not None
         sources = [(deployment.single_file, deployment.single_file.name)]
@@ -183,7 +184,7 @@ def _plan_code(plan: Plan, replace: bool) -> None:
     owned, blocked, differing = [], [], []
     for source, relative in sources:
         destination = prefix + relative
-        if destination.split("/")[0] in APP_OWNED:
+        if layout.owned(destination):
             owned.append(destination)
             continue
         if destination == "requirements.txt":
@@ -207,8 +208,8 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             differing.append(destination)
     if owned:
         raise Refused(
-            f"The code holds {_listed(owned)}, which belong to the function app itself; rename or remove them in the "
-            "code folder."
+            f"The code holds {_listed(owned)}, which belong to the function app itself or are dot-files that tools "
+            "act on; rename or remove them in the code folder (or list them in its .amlignore)."
         )
     if blocked:
         raise Refused(f"The code cannot be copied over {_listed(blocked)} in {target}.")
@@ -235,55 +236,6 @@ def _plan_package(plan: Plan) -> None:
         )
 
 
-def _code_files(code: Path) -> list[tuple[Path, str]]:
-    """The files AML would upload from the code folder, as (path, posix path relative to it); symlinks to files
-    inside it are copied as files, any other symlink is refused."""
-    ignore = _ignore_rules(code)
-    real_code = code.resolve()
-    found: list[tuple[Path, str]] = []
-    links: list[str] = []
-    for parent, dirs, files in os.walk(code):
-        base = Path(parent).relative_to(code)
-        kept = []
-        for name in sorted(dirs):
-            relative = (base / name).as_posix()
-            if name in NOT_COPIED or (ignore and ignore.excludes(relative, is_dir=True)):
-                continue
-            if Path(parent, name).is_symlink():
-                links.append(relative + "/")
-                continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            relative = (base / name).as_posix()
-            path = Path(parent, name)
-            if name in NOT_COPIED or name in IGNORE_FILES or (ignore and ignore.excludes(relative)):
-                continue
-            if path.is_symlink():
-                real = path.resolve()
-                if not real.is_file() or not real.is_relative_to(real_code):
-                    links.append(relative)
-                    continue
-            found.append((path, relative))
-    if links:
-        raise Refused(
-            f"The code folder has symlinks to folders, to nowhere or out of it: {_listed(links)}; replace them with "
-            "the files they stand for."
-        )
-    return found
-
-
-def _ignore_rules(code: Path) -> FuncIgnore | None:
-    """The first of .amlignore and .gitignore in the code folder, as AML applies it when uploading the code."""
-    for path in map(code.joinpath, IGNORE_FILES):
-        if path.is_file():
-            try:
-                return FuncIgnore(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as ex:
-                raise Refused(f"{path} cannot be read as text ({ex}).") from None
-    return None
-
-
 def _blocked(target: Path, dest: Path) -> str | None:
     """Why `dest` cannot be written: a symlink or a file on its way, or a folder in its place."""
     for parent in reversed(dest.relative_to(target).parents[:-1]):
@@ -296,6 +248,8 @@ def _blocked(target: Path, dest: Path) -> str | None:
         return "a symlink in the app"
     if dest.is_dir():
         return "a folder in the app"
+    if dest.exists() and not dest.is_file():
+        return "not a regular file in the app"
     return None
 
 
@@ -317,6 +271,10 @@ def _plan_models(plan: Plan, replace: bool) -> None:
             raise Refused(
                 f"The model {model.path} holds {models.BUNDLE}/{model.name}; it cannot be copied into itself."
             )
+        try:
+            models.check_source(model.path)
+        except models.BundleError as ex:
+            raise Refused(str(ex)) from None
         if version.exists():
             if _same(model.path, version):
                 plan.already_bundled.append(f"{models.BUNDLE}/{model.name}/{model.version}")
@@ -346,9 +304,9 @@ def _same(source: Path, version: Path) -> bool:
     return mine == theirs and all(filecmp.cmp(source / f, bundled / f, shallow=False) for f in mine)
 
 
-def _plan_requirements(plan: Plan) -> None:
+def _plan_requirements(plan: Plan, pip: list[str]) -> None:
     environment = plan.deployment.environment
-    if environment.conda_file is None and environment.inline is None and not environment.pip_files:
+    if environment.conda_file is None and environment.inline is None and not environment.pip_files and not pip:
         return
     try:
         if environment.conda_file is not None:
@@ -364,28 +322,24 @@ def _plan_requirements(plan: Plan) -> None:
         for pip_file in environment.pip_files:
             conda_deps.from_pip_file(pip_file, converted)
             source = f"{source}, {pip_file.name}" if source else pip_file.name
+        conda_deps.from_command_line(pip, converted)
+        source = f"{source}, --pip" if pip and source else source or "--pip"
     except conda_deps.DependencyError as ex:
         raise Refused(str(ex)[:1].upper() + str(ex)[1:]) from None
     requirements = plan.target / "requirements.txt"
     try:
-        existing = requirements.read_text(encoding="utf-8") if requirements.is_file() else ""
-    except (OSError, UnicodeDecodeError) as ex:
-        raise Refused(f"{requirements} cannot be read ({ex}).") from None
+        existing = documents.read_text(requirements) if os.path.lexists(requirements) else ""
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
     plan.converted = converted
     plan.requirements = conda_deps.merge(existing, converted.lines, source)
 
 
 def _conda_content(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as ex:
-        raise Refused(f"The conda file {path} cannot be read ({ex}).") from None
-    if path.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except ValueError as ex:
-            raise Refused(f"The conda file {path} is not valid JSON ({ex}).") from None
-    return read_yaml(text, path)
+        return documents.read_document(path, "The conda file")
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
 
 
 def _local_settings(target: Path, settings: dict[str, str]) -> str:
@@ -396,18 +350,13 @@ def _local_settings(target: Path, settings: dict[str, str]) -> str:
     data: Any = json.loads(json.dumps(DEFAULT_LOCAL_SETTINGS))
     if source is not None:
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as ex:
-            raise Refused(f"{source} is not valid JSON ({ex}); fix it or delete it, then import again.") from None
+            data = documents.parse_json(documents.read_text(source), str(source))
+        except documents.DocumentError as ex:
+            raise Refused(f"{str(ex).rstrip('.')}; fix it or delete it, then import again.") from None
     if not isinstance(data, dict) or not isinstance(data.setdefault("Values", {}), dict):
         raise Refused(f"{source}: it must be an object with a Values object.")
     data["Values"].update(settings)
     return json.dumps(data, indent=2) + "\n"
-
-
-def _listed(items: list[str]) -> str:
-    shown = ", ".join(items[:SHOWN])
-    return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
 # Writing
@@ -422,7 +371,7 @@ def apply(plan: Plan) -> None:
         models.remove(target, models.SAMPLE_MODEL)
     for source, dest in plan.copies:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, dest)  # follows a link to a file inside the code: the app gets the file
+        trees.copy_file(source, dest, overwrite=True)  # a link inside the code was resolved: the app gets the file
     for model, replace in plan.models:
         assert model.path is not None and model.version is not None
         models.add(target, model.name, model.path, model.version, replace=replace)
@@ -448,7 +397,7 @@ def report(plan: Plan, out: TextIO) -> None:
     deployment, target = plan.deployment, plan.target
 
     def say(text: str = "") -> None:
-        print(text, file=out)
+        print(terminal.escape(text), file=out)  # every line carries names and values from the deployment
 
     say(f"Imported {deployment.file} ({deployment.kind}) into {target}")
     say()
@@ -522,6 +471,7 @@ def _report_requirements(plan: Plan, say: Any) -> None:
         ("kept the app's version", merged.kept),
         ("dropped", converted.dropped),
         ("NOT carried over", converted.unmapped),
+        ("passed with --pip, written as given", converted.passed),
     ):
         if items:
             say(f"  {title}:")
@@ -579,6 +529,12 @@ def _report_settings(plan: Plan, say: Any) -> None:
     odd = [name for name in settings if not SETTING_NAME.fullmatch(name)]
     if odd:
         say(f"WARNING: app settings on Linux allow only letters, digits and _ in names: {', '.join(odd)}.")
+    controlled = [name for name, value in settings.items() if terminal.has_unsafe(value)]
+    if controlled:
+        say(
+            f"WARNING: the values of {', '.join(controlled)} hold control characters (line breaks, escape "
+            "sequences), shown escaped here and below; check they are meant, and set them in the portal."
+        )
     say("Set them on the Function App (it reads app settings, not local.settings.json):")
     pairs = " ".join(shlex.quote(f"{name}={value}") for name, value in settings.items())
     say(f"  az functionapp config appsettings set --name <APP> --resource-group <RG> --settings {pairs}")
@@ -611,7 +567,11 @@ def _check(plan: Plan, out: TextIO) -> int:
     from adapter.tools.check import cli as check
 
     os.environ["AML_APP_ROOT"] = str(plan.target)
-    os.environ.update(plan.deployment.settings)
+    settings, left_out = app_settings.for_check(plan.deployment.settings)
+    os.environ.update(settings)
     print(file=out)
     print("Running python -m adapter check:", file=out)
+    if left_out:
+        shown = terminal.escape(", ".join(left_out))
+        print(f"(without {shown}: they change how programs start on this machine, not only the script)", file=out)
     return check.run(plan.target, out)

@@ -9,7 +9,6 @@ entry script. A model is bundled under its name and version, or its file or fold
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from adapter import models
+from adapter.tools import documents
 
 V2_SCHEMAS = ("managedOnlineDeployment", "kubernetesOnlineDeployment")
 #: Deployment settings that size or probe AML's containers: nothing to carry over to a Function App.
@@ -96,31 +96,20 @@ def _load(path: Path) -> dict[str, Any]:
             f"{path} is a folder; give the deployment YAML (like blue-deployment.yml) or the InferenceConfig JSON."
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as ex:
-        raise Refused(f"{path} cannot be read as a text file ({ex}).") from None
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except ValueError as ex:
-            raise Refused(f"{path} is not valid JSON ({ex}).") from None
-    else:
-        data = read_yaml(text, path)
+        data = documents.read_document(path)
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
     if not isinstance(data, dict):
         raise Refused(f"{path} is not an AML deployment file: it holds {type(data).__name__}, not settings.")
     return data
 
 
 def read_yaml(text: str, path: Path) -> object:
-    """PyYAML only when a YAML file is imported: the Function App itself never needs it."""
+    """YAML text read from `path`, aliases bounded (`adapter.tools.documents`)."""
     try:
-        import yaml
-    except ImportError:
-        raise Refused(f"Reading {path.name} needs PyYAML: python -m pip install pyyaml") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as ex:
-        raise Refused(f"{path} is not valid YAML ({' '.join(str(ex).split())}).") from None
+        return documents.parse_yaml(text, str(path), path.name)
+    except documents.DocumentError as ex:
+        raise Refused(str(ex)) from None
 
 
 def _not_a_deployment(path: Path, data: dict[str, Any], schema: str) -> str:
@@ -348,6 +337,8 @@ def _folder(base: Path, relative: str, what: str) -> Path:
 
 def _existing_file(base: Path, relative: str, what: str, path: Path) -> Path:
     file = base / relative
+    if os.path.exists(file) and not file.is_file():
+        raise Refused(f"{path}: {what} {relative} is not a regular file (looked for {file}); it is not opened.")
     if not file.is_file():
         raise Refused(f"{path}: {what} {relative} does not exist (looked for {file}).")
     return Path(os.path.abspath(file))
@@ -371,7 +362,7 @@ def _variables(variables: object, what: str, path: Path) -> dict[str, str]:
         raise Refused(f"{path}: {what} must be a mapping of names to values.")
     out = {}
     for name, value in variables.items():
-        if not isinstance(name, str) or not name or "=" in name:
+        if not isinstance(name, str) or not name or "=" in name or not name.isprintable():
             raise Refused(f"{path}: {what} has a name that is not a variable name: {name!r}.")
         out[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
     return out

@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapter.tools import documents, terminal
+from adapter.tools.importer import requirement_lines
+
 #: Conda package names whose PyPI name differs.
 CONDA_TO_PIP = {
     "pytorch": "torch",
@@ -97,8 +100,10 @@ class Converted:
     assumed: list[str] = field(default_factory=list)
     #: What was dropped on purpose (python, pip, the inference server), with why.
     dropped: list[str] = field(default_factory=list)
-    #: What could not be carried over, with why: system libraries, local paths, untranslatable versions.
+    #: What could not be carried over, with why: system libraries, local paths, untranslatable versions, options.
     unmapped: list[str] = field(default_factory=list)
+    #: Lines the user passed on the command line (`--pip`), written as given.
+    passed: list[str] = field(default_factory=list)
 
 
 def normalize(name: str) -> str:
@@ -120,7 +125,7 @@ def from_conda(conda: object, where: str, base: Path) -> Converted:
             pip = entry["pip"] or []
             if not isinstance(pip, list) or not all(isinstance(p, str) for p in pip):
                 raise DependencyError(f"{where}: the `pip:` section should be a list of requirement strings.")
-            _pip_lines(pip, base, out, frozenset())
+            _pip_lines(pip, base, out, frozenset(), base.resolve())
         elif isinstance(entry, str):
             _conda_entry(entry, out)
         elif entry is not None:
@@ -131,17 +136,15 @@ def from_conda(conda: object, where: str, base: Path) -> Converted:
 def from_pip_file(path: Path, out: Converted | None = None) -> Converted:
     """The lines of a pip requirements file (its `-r` includes followed)."""
     out = Converted() if out is None else out
-    _pip_lines(_read_lines(path), path.parent, out, frozenset({path.resolve()}))
+    _pip_lines(_read_lines(path), path.parent, out, frozenset({path.resolve()}), path.parent.resolve())
     return out
 
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DependencyError(f"the pip requirements file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as ex:
-        raise DependencyError(f"the pip requirements file {path} cannot be read: {ex}.") from None
+        return documents.read_text(path, "the pip requirements file").splitlines()
+    except documents.DocumentError as ex:
+        raise DependencyError(str(ex)) from None
 
 
 def _conda_entry(entry: str, out: Converted) -> None:
@@ -174,6 +177,10 @@ def _conda_entry(entry: str, out: Converted) -> None:
         version = ""
     if normalize(pip_name) in SERVER:
         out.dropped.append(f"{entry} (the AML inference server: the adapter replaces it)")
+        return
+    why = requirement_lines.problem(pip_name + version)
+    if why is not None:
+        out.unmapped.append(f"{_shown(entry)} ({why})")
         return
     if normalize(pip_name) not in KNOWN_SAME and name not in CONDA_TO_PIP:
         out.assumed.append(pip_name)
@@ -210,29 +217,51 @@ def _fuzzy(version: str) -> str | None:
     return f"=={version}.*" if version.count(".") < 2 else f"=={version}"
 
 
-def _pip_lines(lines: Iterable[str], base: Path, out: Converted, seen: frozenset[Path]) -> None:
+def _pip_lines(lines: Iterable[str], base: Path, out: Converted, seen: frozenset[Path], root: Path) -> None:
+    """Each line, once it is one plain requirement; `-r` includes are followed inside `root` (the folder of the conda
+    or pip file the environment names), never out of it."""
     for raw in lines:
         line = raw.split(" #")[0].strip()
         if not line or line.startswith("#"):
             continue
         include = INCLUDE.fullmatch(line)
-        if include:
+        if include and not terminal.has_unsafe(line):
             path = (base / include.group(1)).resolve()
-            if path not in seen:
-                _pip_lines(_read_lines(path), path.parent, out, seen | {path})
+            if not path.is_relative_to(root):
+                out.unmapped.append(f"{_shown(line)} (an include of a file outside {root}: not followed)")
+            elif path not in seen:
+                _pip_lines(_read_lines(path), path.parent, out, seen | {path}, root)
             continue
         if PIP_OPTIONS.match(line):
-            out.lines.append(Line(line, None, f"pip: {line}"))
+            out.unmapped.append(f"{_shown(line)} (a pip option: written only when you pass it yourself, --pip LINE)")
             continue
         if line.startswith("-") or _is_local(line):
-            out.unmapped.append(f"{line} (a local path or pip option: install it another way)")
+            out.unmapped.append(f"{_shown(line)} (a local path or pip option: install it another way)")
             continue
-        match = REQUIREMENT.match(line.split("#egg=")[-1] if "#egg=" in line else line)
+        why = requirement_lines.problem(line)
+        if why is not None:
+            out.unmapped.append(f"{_shown(line)} ({why})")
+            continue
+        match = REQUIREMENT.match(line)
         name = normalize(match.group(1)) if match else None
         if name in SERVER:
             out.dropped.append(f"{line} (the AML inference server: the adapter replaces it)")
             continue
         out.lines.append(Line(line, name, f"pip: {line}"))
+
+
+def from_command_line(lines: list[str], out: Converted) -> None:
+    """Lines the user passed with `--pip`: written as given (options, URLs, editables), one line each."""
+    for line in lines:
+        if terminal.has_unsafe(line) or not line.strip():
+            raise DependencyError(f"--pip {terminal.escape(line)!r} must be one non-empty line.")
+        out.lines.append(Line(line.strip(), None, f"command line: {line.strip()}"))
+        out.passed.append(line.strip())
+
+
+def _shown(line: str) -> str:
+    """A line for the report, short and on one line."""
+    return terminal.escape(line if len(line) <= 120 else line[:117] + "...")
 
 
 def _is_local(line: str) -> bool:
@@ -289,6 +318,7 @@ def merge(existing: str, lines: list[Line], source: str) -> Merged:
     block = [o.text for o in options] + block
     text = "\n".join(kept_lines).rstrip("\n")
     if block:
+        source = terminal.escape(source)  # a file name with a line break must not write a line of its own
         mark = f"{BLOCK_MARK} ({source}), by `python -m adapter import`; a new import replaces the lines below."
         text = (text + "\n\n" if text else "") + mark + "\n" + "\n".join(block)
     merged.text = text + "\n" if text else ""
