@@ -216,7 +216,7 @@ def test_files_one_per_collection_and_day(tmp_path: Path, monkeypatch: pytest.Mo
     Collector(name="model_inputs").collect(pd.DataFrame({"a": [3]}))
     Collector(name="../../escape").collect([1])
     files = sorted(p.relative_to(tmp_path / "collected") for p in (tmp_path / "collected").rglob("*.jsonl"))
-    assert [f.parent.name for f in files] == ["_.._.._escape", "model_inputs"]
+    assert [f.parent.name for f in files] == ["%2E.%2F..%2Fescape", "model_inputs"]  # inside, not hidden
     assert all(f.name.endswith(".jsonl") and len(f.stem) == len("2024-01-31") for f in files)
     lines = (tmp_path / "collected" / files[1]).read_text().splitlines()
     first, second = (json.loads(line) for line in lines)
@@ -436,3 +436,95 @@ def test_through_the_functions_in_process_the_records_carry_the_request_id(
         ("model_inputs", "in-process-1"),
         ("model_outputs", "in-process-1"),
     ]
+
+
+# --- issue 21 point 9 (and 11 for the files): hostile text, client-chosen ids, names, and what the folder holds ---
+
+
+def test_a_lone_surrogate_is_escaped_and_the_record_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Python strings may hold a lone surrogate (`"\\ud800"`, e.g. from `json.loads`), which UTF-8 cannot encode: the
+    record keeps it as the JSON escape `\\ud800`, which reads back as the same string."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    text = "a\ud800b\udfff"
+    Collector(name="c").collect(pd.DataFrame({"k\udc80": [text]}))
+    assert [w for w in warnings(caplog) if "skipped" in w or "cannot write" in w] == []
+    [logged] = records(caplog)
+    [line] = (tmp_path / "c").glob("*.jsonl")
+    filed = json.loads(line.read_bytes().decode("utf-8"))  # valid UTF-8: no raw surrogate in the file
+    for record in (logged, filed):
+        assert record["rows"] == [[text]] and record["columns"] == ["k\udc80"]
+    assert "\\ud800" in line.read_text() and "\\ud800" in caplog.records[0].getMessage()
+
+
+def ids_the_old_sampling_dropped(count: int) -> list[str]:
+    """Request ids a client can choose so that a rate of 0.5 keyed on the id would never collect them."""
+    import zlib
+
+    return [i for i in (f"chosen-{n}" for n in range(count * 4)) if zlib.crc32(i.encode()) >= 2**31][:count]
+
+
+def test_sampling_is_the_adapters_own_draw_not_the_clients_request_id(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_SAMPLE_RATE", "0.5")
+    inputs, outputs = Collector(name="in"), Collector(name="out")
+    chosen = ids_the_old_sampling_dropped(100)
+    for request_id in chosen + ["same-id"] * 100:  # also one id sent again and again
+        token = request_context.request_id.set("".join(request_id))  # a new string per request, as parsed
+        try:
+            outputs.collect([1], inputs.collect([1]))
+        finally:
+            request_context.request_id.reset(token)
+    collected = [r["request_id"] for r in records(caplog) if r["collection"] == "in"]
+    assert [r["collection"] for r in records(caplog)] == ["in", "out"] * len(collected)  # a request's pair together
+    assert 20 <= sum(1 for i in collected if i != "same-id") <= 80  # about half, where the old scheme kept 0 of 100
+    assert 20 <= collected.count("same-id") <= 80
+
+
+def test_collection_names_get_folders_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One folder per name, whatever it holds: the folder name is an escaped form of the name (`%XX` of its UTF-8,
+    as in URLs), never outside the data folder and never hidden."""
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    monkeypatch.setenv("AML_DATA_COLLECTION_LOG", "false")
+    names = ["a/b", "a_b", "a b", "a%2Fb", "a\\b", "..", ".", ".git", "", "é", "a\ud800", "x" * 300, "x" * 301]
+    for name in names:
+        ModelDataCollector(name).collect([name])  # v1: the collection is `NAME.general`
+        Collector(name=name).collect([name]) if name else None
+    folders = [p for p in tmp_path.iterdir()]
+    assert all(p.is_dir() and not p.name.startswith(".") and len(p.name) <= 200 for p in folders)
+    by_folder = {
+        p.name: {json.loads(line)["collection"] for f in p.glob("*.jsonl") for line in f.read_text().splitlines()}
+        for p in folders
+    }
+    assert all(len(collections) == 1 for collections in by_folder.values()), by_folder
+    assert len(by_folder) == len(names) * 2 - 1
+    assert {"a%2Fb", "a_b", "a%20b", "a%2Fb.general", "%2Egit", "%2E..general"} <= set(by_folder)
+    assert data_collection.safe_name("model_inputs") == "model_inputs"  # the usual names stay as they are
+
+
+def test_a_fifo_where_the_file_goes_is_refused_without_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    collector = Collector(name="c")
+    collector.collect([0])  # makes the folder and today's file
+    [today] = (tmp_path / "c").glob("*.jsonl")
+    today.unlink()
+    os.mkfifo(today)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (collector.collect([1]), done.set()), daemon=True)
+    worker.start()
+    try:
+        assert done.wait(10), "collect() hung on a FIFO"
+    finally:
+        with open(today, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)):  # frees a writer that hung
+            pass
+    [warning] = [w for w in warnings(caplog) if "cannot write" in w]
+    assert "not a regular file" in warning and [r["rows"] for r in records(caplog)] == [[[0]], [[1]]]

@@ -15,7 +15,8 @@ Neither exists in a Function App, so the adapter always serves both APIs itself,
   `AML_DATA_COLLECTION_FILE_MAX_CHARS` (1 MiB) per record.
 
 `AML_DATA_COLLECTION_SAMPLE_RATE` (0 to 1, like AML's `data_collector.sampling_rate`) collects that fraction of the
-requests, chosen by request id so that a request's inputs and outputs are kept or dropped together.
+requests, drawn by the adapter once per request so that a request's inputs and outputs are kept or dropped together
+(never derived from the request id, which the client chooses).
 
 A record: `collection`, `designation` (v1), `correlation_id`, `request_id` (the `x-request-id` the client got back),
 `columns` (or null), `rows` (arrays, or objects for dict rows), `row_count`, `truncated`; files add `time`.
@@ -28,18 +29,20 @@ large the data (rows are measured before they are serialised, and only as many a
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
 import math
 import os
 import random
 import re
+import stat
 import sys
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,10 @@ MIN_MAX_CHARS = 256
 #: Tables up to this many cells are converted in one go; larger ones in chunks, as far as the cap reaches.
 _SMALL_CELLS = 4096
 _FALSE = {"0", "false", "no", "off"}
+#: What a folder name keeps as it is; anything else is written `%XX` (see `safe_name`).
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+#: Longer escaped names end in a digest instead (file systems allow 255 bytes a name).
+_MAX_NAME = 150
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,33 @@ def _rate(env: Mapping[str, str], name: str) -> float:
     return rate
 
 
+#: This request's draw: (the request id object it was drawn for, kept or not). See `sampled`.
+_draw: ContextVar[tuple[object, bool] | None] = ContextVar("adapter_data_collection_draw", default=None)
+
+
 def sampled(rate: float, request_id: str | None) -> bool:
-    """Whether this request's data is collected: decided by its request id, so a request's inputs and outputs are
-    collected together or not at all (random outside a request)."""
+    """Whether this request's data is collected: the adapter's own random draw, made at the request's first
+    `collect` and reused by its later ones, so its inputs and outputs are collected together or not at all.
+
+    Never derived from the request id's text, which the client chooses (it could pick ids that are never collected,
+    or always are). The draw lives in the request's context and belongs to the request id *object* the pipeline set
+    for it: each request parses its own (even when a client sends the same id again), so a draw left in a worker
+    thread's context by an earlier request is never reused. Outside a request every call draws anew.
+    """
     if rate >= 1.0:
         return True
     if request_id is None:
-        return random.random() < rate
-    return zlib.crc32(request_id.encode("utf-8", "surrogatepass")) < rate * 2**32
+        return _random.random() < rate
+    drawn = _draw.get()
+    if drawn is not None and drawn[0] is request_id:
+        return drawn[1]
+    keep = _random.random() < rate
+    _draw.set((request_id, keep))
+    return keep
+
+
+#: Seeded from the OS, not from anything a client sends; `random` is enough (nothing here is a secret).
+_random = random.Random()
 
 
 def _chars(env: Mapping[str, str], name: str, default: int) -> int:
@@ -180,9 +205,21 @@ class Sink:
                 folder.mkdir(parents=True, exist_ok=True)
                 self._made_dirs.add(folder)
             # One write of one line, appended: lines from concurrent calls (and processes) do not interleave.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            # O_NONBLOCK: a FIFO put where the file goes must not hang the request (opening one to write waits for
+            # a reader); anything but a regular file is then refused.
             try:
-                payload = (text + "\n").encode("utf-8")
+                kind = stat.S_IFMT(os.lstat(path).st_mode)
+            except FileNotFoundError:
+                kind = stat.S_IFREG  # created just below
+            if kind != stat.S_IFREG:
+                raise OSError(f"it is not a regular file but {paths.file_kind(kind)}")
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | _NONBLOCK
+            fd = os.open(path, flags, 0o644)
+            try:
+                kind = stat.S_IFMT(os.fstat(fd).st_mode)
+                if kind != stat.S_IFREG:
+                    raise OSError(f"it is not a regular file but {paths.file_kind(kind)}")
+                payload = (text + "\n").encode("utf-8")  # `text` is escaped: no lone surrogate to fail on
                 while payload:
                     payload = payload[os.write(fd, payload) :]
             finally:
@@ -200,10 +237,30 @@ class Sink:
                 self._failing.discard(path)
 
 
+#: Not on Windows; there a FIFO cannot appear in a folder anyway.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
 def safe_name(collection: str) -> str:
-    """A folder name for a collection that stays inside the data folder whatever the script named it."""
-    name = _UNSAFE_NAME.sub("_", collection)[:100]
-    return name if name and not name.startswith(".") else "_" + name
+    """The folder name of a collection: one folder per name (no two names share one), always inside the data
+    folder, never hidden. Letters, digits, `_`, `-` and `.` stay; every other character is `%XX` of its UTF-8 bytes,
+    as in URLs (`a/b` is `a%2Fb`, `a b` is `a%20b`, `%` itself is `%25`); a leading `.` is `%2E`; the empty name is
+    `%`. A name whose escaped form is longer than 150 characters keeps its first 100 and ends in `%%` and a digest
+    of the whole name. Letters keep their case: on a case-insensitive share (Azure Files), names that differ only in
+    case share a folder, and each record still names its collection."""
+    escaped = _UNSAFE_NAME.sub(_percent, collection)
+    if escaped.startswith("."):
+        escaped = "%2E" + escaped[1:]
+    if len(escaped) > _MAX_NAME:
+        # `%%` never occurs in an escaped name (`%` is always followed by two hex digits): no clash with short ones.
+        digest = hashlib.sha256(collection.encode("utf-8", "surrogatepass")).hexdigest()
+        escaped = f"{escaped[:100]}%%{digest}"
+    return escaped or "%"
+
+
+def _percent(match: re.Match[str]) -> str:
+    # surrogatepass: a lone surrogate gets bytes of its own too, so the escaping stays one-to-one.
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
 # --- the data as a table -------------------------------------------------------------------------------------------
@@ -404,12 +461,15 @@ def describe(ex: BaseException) -> str:
 
 #: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same.
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same. Also
+#: lone surrogates, which a Python string may hold (`json.loads('"\\ud800"')`) but UTF-8 cannot encode: escaped,
+#: the record can be written and reads back as the same string.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _escape_raw(text: str) -> str:
-    """JSON text with no character a terminal or log viewer could take for a control."""
+    """JSON text with no character a terminal or log viewer could take for a control, and none UTF-8 cannot
+    encode."""
     if text.isascii() and "\x7f" not in text:
         return text
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
