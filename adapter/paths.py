@@ -33,6 +33,10 @@ def pin_app_root(root: Path, env: MutableMapping[str, str] | None = None) -> Non
 class NotARegularFile(OSError):
     """A path that names a FIFO, a folder, a device or a socket where a file is expected."""
 
+    def __init__(self, path: Path, mode: int) -> None:
+        self.kind = file_kind(mode)
+        super().__init__(f"{path.name} is not a regular file: it is {self.kind}")
+
 
 #: Opening never waits: a FIFO opened to read waits for a writer. Not on Windows, which has no FIFOs in folders.
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -58,10 +62,10 @@ def read_regular_file(path: Path, limit: int | None = None) -> bytes:
     the path was replaced in between. Other errors are the usual `OSError`s (FileNotFoundError...)."""
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
-        raise NotARegularFile(f"{path.name} is not a regular file: it is {file_kind(mode)}")
+        raise NotARegularFile(path, mode)
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | _NONBLOCK)
     with os.fdopen(fd, "rb") as file:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotARegularFile(f"{path.name} is not a regular file: it is {file_kind(mode)}")
+            raise NotARegularFile(path, mode)
         return file.read() if limit is None else file.read(limit)
