@@ -114,6 +114,18 @@ def coldstart_only(out: Path, repeats: int, smoke: bool) -> int:
     return 0
 
 
+def collection_only(out: Path, repeats: int, smoke: bool) -> int:
+    """`--only collection`: section (g) alone (no wrk, no servers), written to collection.md/json."""
+    results = {"collection": collection.measure(calls=20 if smoke else 200, repeats=3 if smoke else repeats)}
+    command = "python -m bench --only collection" + (" --smoke" if smoke else f" --repeats {repeats}")
+    document = report.build_collection_only(results, command)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "collection.json").write_text(json.dumps(document, indent=2))
+    (out / "collection.md").write_text(document["markdown"])
+    print(document["markdown"])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny counts: checks the benchmark runs, nothing more")
@@ -121,13 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for latest.md/json")
     parser.add_argument(
         "--only",
-        choices=("coldstart",),
-        help="coldstart: only the cold starts above the script's floor, written to coldstart.md/json",
+        choices=("coldstart", "collection"),
+        help="coldstart: only the cold starts above the script's floor, written to coldstart.md/json; "
+        "collection: only data collection's cost (section g, repeats default 31), written to collection.md/json",
     )
     args = parser.parse_args(argv)
     repeats = 1 if args.smoke else args.repeats
     if args.only == "coldstart":
         return coldstart_only(args.out, repeats, args.smoke)
+    if args.only == "collection":
+        explicit = any(a == "--repeats" or a.startswith("--repeats=") for a in (argv or sys.argv[1:]))
+        return collection_only(args.out, args.repeats if explicit else 31, args.smoke)
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
 

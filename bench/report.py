@@ -144,6 +144,20 @@ def build_coldstart_only(results: dict[str, Any], command: str) -> dict[str, Any
     return _document(when, command, info, results, summary, header + rows)
 
 
+def build_collection_only(results: dict[str, Any], command: str) -> dict[str, Any]:
+    """The document for `python -m bench --only collection`: section (g) alone."""
+    summary = {"collection_ratio_log": results["collection"]["ratio"]["log"]}
+    info = machine()
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"Measured {when} with `{command}` on {info['cpu']}, Python {info['python']}, {info['os']}.",
+        f"Versions: {info['versions']}.",
+        "",
+    ]
+    section = collection.markdown(results["collection"]).replace("### Data collection", "### (g) Data collection", 1)
+    return _document(when, command, info, results, summary, header + section.rstrip().splitlines())
+
+
 def build(results: dict[str, Any], command: str) -> dict[str, Any]:
     rows: list[str] = []
     summary: dict[str, Any] = {}

@@ -413,6 +413,8 @@ def test_the_collection_benchmark_runs() -> None:
     result = collection.measure(calls=3, repeats=2)
     assert set(result["ratio"]) == {"log", "files"} and result["run_us"] > 0
     assert "| log record |" in collection.markdown(result)
+    assert set(result["parts"]) == {"rows_from_pandas", "log_record", "context", "pandas_to_json"}
+    assert "What a `collect` cannot do without" in collection.markdown(result)
     assert logging.getLogger("adapter.datacollection").handlers == []  # it cleaned up after itself
 
 
@@ -528,3 +530,31 @@ def test_a_fifo_where_the_file_goes_is_refused_without_hanging(
             pass
     [warning] = [w for w in warnings(caplog) if "cannot write" in w]
     assert "not a regular file" in warning and [r["rows"] for r in records(caplog)] == [[[0]], [[1]]]
+
+
+# --- issue 18 point 5: numeric tables are serialised a batch of rows at a time, with the same bytes as row by row ---
+
+NUMERIC_TABLES = {
+    "floats": lambda rng: pd.DataFrame(rng.random((9000, 8))),
+    "ints-and-bools": lambda rng: pd.DataFrame({"i": np.arange(9000), "b": np.arange(9000) % 3 == 0}),
+    "nullable-and-nan": lambda rng: pd.DataFrame(
+        {"n": pd.array([*range(4999), None], dtype="Int64"), "f": [float("nan"), 1e300 * 10, *rng.random(4998)]}
+    ),
+    "uint8-array": lambda rng: rng.integers(0, 255, size=(20000, 3), dtype=np.uint8),
+    "wide-ints": lambda rng: rng.integers(-(10**12), 10**12, size=(3000, 40)),
+    "no-columns": lambda rng: np.zeros((5000, 0)),
+}
+
+
+@pytest.mark.parametrize("kind", NUMERIC_TABLES)
+def test_numeric_tables_keep_exactly_the_rows_the_row_by_row_path_keeps(kind: str) -> None:
+    data = NUMERIC_TABLES[kind](np.random.default_rng(7))
+    head = {"collection": "c", "correlation_id": None, "request_id": None}
+    for cap in (256, 300, 2000, 16384, 200_000, 1 << 20):
+        batched = data_collection.Table.of(data)
+        assert batched.numeric_width is not None and batched.small is None  # the path under test
+        one_by_one = data_collection.Table.of(data)
+        one_by_one.numeric_width = None
+        expected = data_collection.record_text(head, one_by_one, cap, "MAX_CHARS")
+        assert data_collection.record_text(head, batched, cap, "MAX_CHARS") == expected, cap
+        json.loads(expected)

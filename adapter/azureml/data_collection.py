@@ -270,10 +270,13 @@ def _percent(match: re.Match[str]) -> str:
 class Table:
     columns: list[str] | None
     row_count: int
-    #: The rows, produced lazily (a large table is converted only as far as the cap reaches).
-    rows: Iterable[object]
+    #: The rows, a list of them at a time, produced lazily (a large table is converted only as far as the cap reaches).
+    chunks: Iterable[list[Any]]
     #: All rows at once when the table is small: one serialisation instead of one per row.
     small: list[object] | None = None
+    #: Set when every row is a flat list of this many numbers, booleans or nulls (a numeric array or frame): their
+    #: size is known without looking, and their JSON can be cut into rows without serialising each on its own.
+    numeric_width: int | None = None
 
     @classmethod
     def of(cls, data: object, columns: list[str] | None = None) -> Table:
@@ -284,42 +287,64 @@ class Table:
         if pandas is not None and isinstance(data, pandas.Series):
             data = data.to_frame()
         if pandas is not None and isinstance(data, pandas.DataFrame):
-            names = [str(c) for c in data.columns]
-            # dtype=object: dates come out as Timestamps (written as ISO text), not as numbers of nanoseconds.
+            names = list(map(str, data.columns.tolist()))
+            count = len(data)
+            if count * max(len(names), 1) <= _SMALL_CELLS:
+                # The usual small frame, in one conversion by pandas and one `tolist` by NumPy: no Python per row
+                # or cell. dtype=object keeps each column's own values (ints stay ints beside floats) and gives
+                # dates as Timestamps (written as ISO text), not as numbers of nanoseconds.
+                rows = data.to_numpy(dtype=object).tolist()
+                return cls(names, count, [rows], rows)
             frame = data
+            # A large frame: slices converted one after another, only as far as the cap reaches.
+            numeric = all(dtype.kind in _NUMERIC_KINDS for dtype in frame.dtypes)
             return _chunked(
-                len(frame),
+                count,
                 len(names),
-                # A slice costs as much as the conversion itself: small frames are converted whole.
-                lambda a, b: (frame if b - a == len(frame) else frame.iloc[a:b]).to_numpy(dtype=object).tolist(),
+                lambda a, b: frame.iloc[a:b].to_numpy(dtype=object).tolist(),
                 names,
+                len(names) if numeric else None,
             )
         if numpy is not None and isinstance(data, numpy.ndarray):
             array = data if data.ndim >= 2 else data.reshape(1, -1)
             width = int(array.size // array.shape[0]) if array.shape[0] else 0
-            return _chunked(array.shape[0], width, lambda a, b: array[a:b].tolist(), columns)
+            numeric = array.ndim == 2 and array.dtype.kind in _NUMERIC_KINDS
+            return _chunked(
+                array.shape[0], width, lambda a, b: array[a:b].tolist(), columns, width if numeric else None
+            )
         if isinstance(data, (list, tuple)):
             if (
                 data
                 and isinstance(data[0], (list, tuple, dict))
                 or (numpy is not None and data and isinstance(data[0], numpy.ndarray))
             ):
-                return cls(columns, len(data), data, list(data) if len(data) * 8 <= _SMALL_CELLS else None)
-            return cls(columns, 1, [data], [data])
-        return cls(columns, 1, [data], [data])
+                rows = list(data)
+                return cls(columns, len(data), [rows], rows if len(data) * 8 <= _SMALL_CELLS else None)
+            return cls(columns, 1, [[data]], [data])
+        return cls(columns, 1, [[data]], [data])
 
 
-def _chunked(count: int, width: int, rows_between: Callable[[int, int], list[Any]], columns: list[str] | None) -> Table:
+#: NumPy's kinds of booleans, integers and floats: each value's JSON is a few characters, with no string in it.
+_NUMERIC_KINDS = frozenset("biuf")
+
+
+def _chunked(
+    count: int,
+    width: int,
+    rows_between: Callable[[int, int], list[Any]],
+    columns: list[str] | None,
+    numeric_width: int | None = None,
+) -> Table:
     if count * max(width, 1) <= _SMALL_CELLS:
         everything = rows_between(0, count)
-        return Table(columns, count, everything, everything)
+        return Table(columns, count, [everything], everything, numeric_width)
     step = max(1, _SMALL_CELLS // max(width, 1))
 
-    def chunks() -> Iterator[object]:
+    def chunks() -> Iterator[list[Any]]:
         for start in range(0, count, step):
-            yield from rows_between(start, min(start + step, count))
+            yield rows_between(start, min(start + step, count))
 
-    return Table(columns, count, chunks())
+    return Table(columns, count, chunks(), None, numeric_width)
 
 
 def record_text(head: Mapping[str, object], table: Table, cap: int, setting: str) -> str:
@@ -345,8 +370,25 @@ def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
         if len(text) <= budget:
             return len(table.small), text
     parts: list[str] = []
-    used = 0
-    for row in table.rows:
+    used = kept = 0
+    for chunk in table.chunks:
+        if table.numeric_width is not None:
+            text, taken, used = _numeric_rows(chunk, table.numeric_width, budget, used)
+        else:
+            text, taken, used = _rows_one_by_one(chunk, budget, used)
+        if taken:
+            parts.append(text)
+            kept += taken
+        if taken < len(chunk):
+            break
+    return kept, ",".join(parts)
+
+
+def _rows_one_by_one(rows: list[Any], budget: int, used: int) -> tuple[str, int, int]:
+    """The rows of `rows` that fit in what is left of `budget` (each counted with its comma): their JSON, how many,
+    and the budget used then."""
+    parts: list[str] = []
+    for row in rows:
         if not _fits(row, budget - used):  # measured first: a huge row is never serialised
             break
         text = dumps(row)
@@ -354,7 +396,35 @@ def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
             break
         parts.append(text)
         used += len(text) + 1
-    return len(parts), ",".join(parts)
+    return ",".join(parts), len(parts), used
+
+
+def _numeric_rows(rows: list[Any], width: int, budget: int, used: int) -> tuple[str, int, int]:
+    """`_rows_one_by_one` for rows of `width` numbers, booleans or nulls, serialised a batch of rows at a time:
+    their JSON holds no string, so it splits into rows at `],[`. Byte for byte the same answer, including where the
+    row by row measurement (`_fits`: 6 characters a value, and the list's own) stops before the JSON would. Each
+    batch is sized from the rows seen so far to what is left of the budget, so little is serialised in vain."""
+    measured = 7 * width + 1  # what `_fits` counts for such a row
+    parts: list[str] = []
+    taken = 0
+    batch = 16  # a first look at how long the rows are
+    while taken < len(rows):
+        text = dumps(rows[taken : taken + batch])
+        end = 1  # where the JSON of the rows taken from this batch ends, after the leading `[`
+        count = 0
+        for inner in map(len, text[2:-2].split("],[")):
+            size = inner + 2  # with its own brackets
+            if measured > budget - used or used + size + 1 > budget:
+                parts.append(text[1 : end - 1])
+                return ",".join(p for p in parts if p), taken + count, used
+            used += size + 1
+            end += size + 1
+            count += 1
+        parts.append(text[1:-1])
+        taken += count
+        average = len(text) / max(count, 1)
+        batch = max(16, int((budget - used) / average * 1.1) + 1)
+    return ",".join(p for p in parts if p), taken, used
 
 
 #: Values that take a few characters of JSON; whatever their number, each costs at least one.
