@@ -106,22 +106,20 @@ def coldstart_only(out: Path, repeats: int, smoke: bool) -> int:
     run's latest.md stays as it was."""
     results = {"coldstart": coldstart.measure(repeats, warm_up=not smoke)}
     command = "python -m bench --only coldstart" + (" --smoke" if smoke else f" --repeats {repeats}")
-    document = report.build_coldstart_only(results, command)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "coldstart.json").write_text(json.dumps(document, indent=2))
-    (out / "coldstart.md").write_text(document["markdown"])
-    print(document["markdown"])
-    return 0
+    return _write_only(out, "coldstart", report.build_coldstart_only(results, command))
 
 
 def collection_only(out: Path, repeats: int, smoke: bool) -> int:
     """`--only collection`: section (g) alone (no wrk, no servers), written to collection.md/json."""
     results = {"collection": collection.measure(calls=20 if smoke else 200, repeats=3 if smoke else repeats)}
     command = "python -m bench --only collection" + (" --smoke" if smoke else f" --repeats {repeats}")
-    document = report.build_collection_only(results, command)
+    return _write_only(out, "collection", report.build_collection_only(results, command))
+
+
+def _write_only(out: Path, name: str, document: dict[str, Any]) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "collection.json").write_text(json.dumps(document, indent=2))
-    (out / "collection.md").write_text(document["markdown"])
+    (out / f"{name}.json").write_text(json.dumps(document, indent=2))
+    (out / f"{name}.md").write_text(document["markdown"])
     print(document["markdown"])
     return 0
 
