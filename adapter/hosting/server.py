@@ -50,7 +50,8 @@ DEFAULT_HEADERS_TIMEOUT_S = 30
 DEFAULT_IDLE_TIMEOUT_S = 120
 #: How long a refused connection is drained before it is closed, so the client reads the refusal instead of a reset.
 LINGER_S = 1.0
-#: Refused connections lingering at once (each holds only a socket); past that the oldest is closed early.
+#: Refused connections lingering at once (each holds only a socket); past that the oldest is closed early. A quarter
+#: of the process's file limit at most (256 by default on macOS), so refusals never starve `accept()` of descriptors.
 MAX_LINGERING = 1024
 #: How long a new connection may wait for the slot of the idle connection closed to make room for it.
 EVICTION_WAIT_S = 1.0
@@ -377,19 +378,22 @@ class TurnAway:
     """Answers the connections `serve` cannot take, all on one thread: the 503 is written at once without waiting
     (a few hundred bytes always fit a new socket's buffer), then each connection is read and dropped for up to
     `LINGER_S` so the client reads the answer instead of a reset (`_linger_close`), with one selector for all of
-    them. At most `MAX_LINGERING` linger at once; past that the one answered longest ago is closed early."""
+    them. At most `MAX_LINGERING` linger at once (fewer under a low file limit); past that the one answered longest
+    ago is closed early."""
 
     def __init__(self, answer: bytes) -> None:
         self._answer = answer
         self._selector = selectors.DefaultSelector()
         self._waker, self._wake = socket.socketpair()
         self._waker.setblocking(False)
+        self._wake.setblocking(False)  # never blocks the accept loop: a full buffer means the loop is awake
         self._selector.register(self._waker, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
         self._new: list[socket.socket] = []
         #: Lingering connections by deadline, oldest first.
         self._lingering: collections.OrderedDict[socket.socket, float] = collections.OrderedDict()
         self._closed = False
+        self._max_lingering = _max_lingering()
         self._thread = threading.Thread(target=self._loop, name="serve-turn-away", daemon=True)
         self._thread.start()
 
@@ -428,7 +432,7 @@ class TurnAway:
             for sock in new:
                 self._lingering[sock] = deadline
                 self._selector.register(sock, selectors.EVENT_READ, sock)
-            while len(self._lingering) > MAX_LINGERING:
+            while len(self._lingering) > self._max_lingering:
                 self._forget(next(iter(self._lingering)))
             if closed:
                 for sock in list(self._lingering):
@@ -451,6 +455,15 @@ class TurnAway:
         del self._lingering[sock]
         self._selector.unregister(sock)
         sock.close()
+
+
+def _max_lingering() -> int:
+    try:
+        import resource  # not on Windows
+    except ImportError:
+        return MAX_LINGERING
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return MAX_LINGERING if soft == resource.RLIM_INFINITY else max(1, min(MAX_LINGERING, soft // 4))
 
 
 def _drain(sock: socket.socket) -> bool:
