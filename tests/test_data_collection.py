@@ -462,10 +462,18 @@ def test_sampling_is_the_adapters_own_draw_not_the_clients_request_id(
             outputs.collect([1], inputs.collect([1]))
         finally:
             request_context.request_id.reset(token)
+    for _ in range(100):  # a one-character id is one and the same object every time: the invocation tells apart
+        token, invocation = request_context.request_id.set("a"), request_context.invocation.set(object())
+        try:
+            outputs.collect([1], inputs.collect([1]))
+        finally:
+            request_context.invocation.reset(invocation)
+            request_context.request_id.reset(token)
     collected = [r["request_id"] for r in records(caplog) if r["collection"] == "in"]
     assert [r["collection"] for r in records(caplog)] == ["in", "out"] * len(collected)  # a request's pair together
-    assert 20 <= sum(1 for i in collected if i != "same-id") <= 80  # about half, where the old scheme kept 0 of 100
+    assert 20 <= sum(1 for i in collected if i.startswith("chosen-")) <= 80  # about half; the old scheme kept 0
     assert 20 <= collected.count("same-id") <= 80
+    assert 20 <= collected.count("a") <= 80
 
 
 def test_collection_names_get_folders_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

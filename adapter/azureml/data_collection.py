@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapter import paths
+from adapter import paths, request_context
 from adapter.request_context import current_request_id
 
 logger = logging.getLogger("adapter.datacollection")
@@ -103,8 +103,8 @@ def _rate(env: Mapping[str, str], name: str) -> float:
     return rate
 
 
-#: This request's draw: (the request id object it was drawn for, kept or not). See `sampled`.
-_draw: ContextVar[tuple[object, bool] | None] = ContextVar("adapter_data_collection_draw", default=None)
+#: This request's draw: (the request id and invocation objects it was drawn for, kept or not). See `sampled`.
+_draw: ContextVar[tuple[object, object, bool] | None] = ContextVar("adapter_data_collection_draw", default=None)
 
 
 def sampled(rate: float, request_id: str | None) -> bool:
@@ -112,19 +112,21 @@ def sampled(rate: float, request_id: str | None) -> bool:
     `collect` and reused by its later ones, so its inputs and outputs are collected together or not at all.
 
     Never derived from the request id's text, which the client chooses (it could pick ids that are never collected,
-    or always are). The draw lives in the request's context and belongs to the request id *object* the pipeline set
-    for it: each request parses its own (even when a client sends the same id again), so a draw left in a worker
-    thread's context by an earlier request is never reused. Outside a request every call draws anew.
+    or always are). The draw lives in the request's context and belongs to the objects the pipeline set there for
+    this request: its invocation (`func.Context`, one per request) and its request id (parsed anew for each request,
+    even when a client sends the same id again); a draw left in a worker thread's context by an earlier request is
+    never reused. Outside a request every call draws anew.
     """
     if rate >= 1.0:
         return True
     if request_id is None:
         return _random.random() < rate
+    invocation = request_context.invocation.get()
     drawn = _draw.get()
-    if drawn is not None and drawn[0] is request_id:
-        return drawn[1]
+    if drawn is not None and drawn[0] is request_id and drawn[1] is invocation:
+        return drawn[2]
     keep = _random.random() < rate
-    _draw.set((request_id, keep))
+    _draw.set((request_id, invocation, keep))
     return keep
 
 
