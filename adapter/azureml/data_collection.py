@@ -531,8 +531,9 @@ def describe(ex: BaseException) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-#: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and lone surrogates (which a log
+#: handler writing UTF-8 cannot encode).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 #: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same. Also
 #: lone surrogates, which a Python string may hold (`json.loads('"\\ud800"')`) but UTF-8 cannot encode: escaped,
 #: the record can be written and reads back as the same string.
