@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from adapter import paths
 from adapter.settings import ConfigError
 
 DEFAULT_ROUTE_PREFIX = "api"
@@ -14,9 +15,20 @@ DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_FUNCTION_TIMEOUT_MS = 30 * 60 * 1000
 
 
+def _read(path: Path) -> str | None:
+    """The text of one of the host's files; None when there is none. A FIFO or folder in its place is an error,
+    never opened (a FIFO would hang the reading thread)."""
+    try:
+        return paths.read_regular_file(path).decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except paths.NotARegularFile as ex:
+        raise ConfigError(f"{ex}; it cannot be read.") from None
+
+
 def _host_json(app_root: Path) -> dict[str, Any]:
-    path = app_root / "host.json"
-    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+    text = _read(app_root / "host.json")
+    return {} if text is None else dict(json.loads(text))
 
 
 def route_prefix(app_root: Path) -> str:
@@ -45,11 +57,11 @@ def load_local_settings(app_root: Path) -> list[str]:
 
     Returns the names it set.
     """
-    path = app_root / "local.settings.json"
-    if not path.is_file():
+    text = _read(app_root / "local.settings.json")
+    if text is None:
         return []
     try:
-        values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+        values = json.loads(text).get("Values", {})
     except ValueError as ex:
         raise ConfigError(f"local.settings.json is not valid JSON: {ex}") from None
     applied = []

@@ -350,8 +350,7 @@ SAMPLE_SCRIPT_MARKS = ("Sample Azure ML entry script", SAMPLE_MODEL_FILE)
 def is_sample_script(path: Path) -> bool:
     """Whether `path` is the bundled sample score.py (possibly edited), by what its opening says."""
     try:
-        with trees.open_regular(path) as file:  # a named pipe in its place is not waited on
-            head = file.read(8192).decode("utf-8", "replace")
+        head = paths.read_regular_file(path, 8192).decode("utf-8", "replace")  # a FIFO would hang open()
     except OSError:
         return False
     return all(mark in head for mark in SAMPLE_SCRIPT_MARKS)

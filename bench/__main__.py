@@ -106,10 +106,20 @@ def coldstart_only(out: Path, repeats: int, smoke: bool) -> int:
     run's latest.md stays as it was."""
     results = {"coldstart": coldstart.measure(repeats, warm_up=not smoke)}
     command = "python -m bench --only coldstart" + (" --smoke" if smoke else f" --repeats {repeats}")
-    document = report.build_coldstart_only(results, command)
+    return _write_only(out, "coldstart", report.build_coldstart_only(results, command))
+
+
+def collection_only(out: Path, repeats: int, smoke: bool) -> int:
+    """`--only collection`: section (g) alone (no wrk, no servers), written to collection.md/json."""
+    results = {"collection": collection.measure(calls=20 if smoke else 200, repeats=3 if smoke else repeats)}
+    command = "python -m bench --only collection" + (" --smoke" if smoke else f" --repeats {repeats}")
+    return _write_only(out, "collection", report.build_collection_only(results, command))
+
+
+def _write_only(out: Path, name: str, document: dict[str, Any]) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "coldstart.json").write_text(json.dumps(document, indent=2))
-    (out / "coldstart.md").write_text(document["markdown"])
+    (out / f"{name}.json").write_text(json.dumps(document, indent=2))
+    (out / f"{name}.md").write_text(document["markdown"])
     print(document["markdown"])
     return 0
 
@@ -121,13 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for latest.md/json")
     parser.add_argument(
         "--only",
-        choices=("coldstart",),
-        help="coldstart: only the cold starts above the script's floor, written to coldstart.md/json",
+        choices=("coldstart", "collection"),
+        help="coldstart: only the cold starts above the script's floor, written to coldstart.md/json; "
+        "collection: only data collection's cost (section g, repeats default 31), written to collection.md/json",
     )
     args = parser.parse_args(argv)
     repeats = 1 if args.smoke else args.repeats
     if args.only == "coldstart":
         return coldstart_only(args.out, repeats, args.smoke)
+    if args.only == "collection":
+        explicit = any(a == "--repeats" or a.startswith("--repeats=") for a in (argv or sys.argv[1:]))
+        return collection_only(args.out, args.repeats if explicit else 31, args.smoke)
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
 

@@ -1,6 +1,6 @@
 """What data collection costs a request: one `collect` call against a small pandas `run()` (goal: under 5%).
 
-    python -m bench.collection [--calls N] [--repeats R] [--json OUT]
+    python -m bench.collection [--calls N] [--repeats R] [--json OUT]    (or: python -m bench --only collection)
 
 The `run()` is the public custom-logging sample's (JSON -> DataFrame -> a prediction DataFrame -> dict), measured
 without collection and with its two `collect` calls (inputs and outputs, v2 `Collector`), alternating repeat by
@@ -8,6 +8,10 @@ repeat so both see the same machine. Collection writes as it does under `adapter
 per call to a stream (here an in-memory one); `files` also writes JSON Lines files to a temporary folder.
 The ratio is the cost of one `collect` (half the difference between run() with and without its two calls, best of
 the repeats) over `run()` without collection; the median of the repeats' paired differences is reported beside it.
+
+What bounds it is measured too (`parts`): the parts of a `collect` the adapter cannot do without, each on its own,
+for the same two frames (getting the rows out of pandas; one log record of the same length through the same
+handler; the v2 correlation context, a uuid4), and, for comparison, pandas' own JSON path (`to_json`).
 """
 
 from __future__ import annotations
@@ -102,12 +106,60 @@ def measure(calls: int = 200, repeats: int = 31) -> dict[str, Any]:
     }
     return {
         "samples": samples,
+        "parts": parts(calls=max(calls, 20), repeats=max(3, repeats // 4)),
         "run_us": run_s * 1e6,
         "collect_us": {sink: cost * 1e6 for sink, cost in per_collect.items()},
         "ratio": {sink: cost / run_s for sink, cost in per_collect.items()},
         "paired_median_ratio": {sink: paired[sink] / statistics.median(samples["run"]) for sink in paired},
         "goal": GOAL,
     }
+
+
+def parts(calls: int = 2000, repeats: int = 7) -> dict[str, float]:
+    """µs per call (best of the repeats) of what one `collect` cannot avoid, on the sample's two frames (their mean:
+    a `run()` collects one of each)."""
+    import pandas as pd
+
+    from adapter.azureml.monitoring_v2 import get_context
+
+    inputs = pd.DataFrame(json.loads(BODY)["data"])
+    outputs = pd.DataFrame({"score": inputs["col1"] * 2 + inputs["col2"]})
+    record = "Data collection: " + "x" * 230  # about the sample's record
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    probe = logging.getLogger("bench.collection.probe")
+    probe.addHandler(handler)
+    probe.setLevel(logging.INFO)
+    probe.propagate = False
+
+    def best(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            times.append((time.perf_counter() - start) / calls)
+            stream.seek(0)
+            stream.truncate()
+        return min(times) * 1e6
+
+    try:
+        return {
+            "rows_from_pandas": (
+                best(lambda: inputs.to_numpy(dtype=object).tolist())
+                + best(lambda: outputs.to_numpy(dtype=object).tolist())
+            )
+            / 2,
+            "log_record": best(lambda: probe.info("%s", record)),
+            "context": best(get_context),
+            "pandas_to_json": (
+                best(lambda: inputs.to_json(orient="values")) + best(lambda: outputs.to_json(orient="values"))
+            )
+            / 2,
+        }
+    finally:
+        probe.removeHandler(handler)
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -126,6 +178,19 @@ def markdown(result: dict[str, Any]) -> str:
         label = "log record" if sink == "log" else "log record + JSON Lines file"
         paired = result["paired_median_ratio"][sink]
         lines.append(f"| {label} | {result['collect_us'][sink]:.1f} | {ratio:.1%} | {met} | {paired:.1%} |")
+    if "parts" in result:
+        floor = sum(result["parts"][name] for name in ("rows_from_pandas", "log_record", "context"))
+        lines += [
+            "",
+            "What a `collect` cannot do without, each part alone (µs per call, best of repeats):",
+            "",
+            "| rows out of pandas (`to_numpy(dtype=object).tolist()`) | one log record, same length and handler "
+            "| v2 correlation context (uuid4) | their sum | its ratio to run() | pandas' own JSON (`to_json`) |",
+            "|---|---|---|---|---|---|",
+            f"| {result['parts']['rows_from_pandas']:.1f} | {result['parts']['log_record']:.1f} "
+            f"| {result['parts']['context']:.1f} | {floor:.1f} | {floor / (result['run_us'] or 1):.1%} "
+            f"| {result['parts']['pandas_to_json']:.1f} |",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -135,13 +135,35 @@ def build_coldstart_only(results: dict[str, Any], command: str) -> dict[str, Any
     """The document for `python -m bench --only coldstart`: section (c2) alone."""
     summary: dict[str, Any] = {}
     rows = coldstart_rows(results["coldstart"], summary)
+    when, info, header = _measured(command)
+    return _document(when, command, info, results, summary, header[:-1] + rows)
+
+
+def build_collection_only(results: dict[str, Any], command: str) -> dict[str, Any]:
+    """The document for `python -m bench --only collection`: section (g) alone."""
+    summary: dict[str, Any] = {}
+    rows = _collection_rows(results["collection"], summary)
+    when, info, header = _measured(command)
+    return _document(when, command, info, results, summary, header + rows)
+
+
+def _collection_rows(result: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """(g): data collection's cost per `collect` call against a small pandas run() (bench/collection.py)."""
+    summary["collection_ratio_log"] = result["ratio"]["log"]
+    section = collection.markdown(result).replace("### Data collection", "### (g) Data collection", 1)
+    return section.rstrip().splitlines()
+
+
+def _measured(command: str) -> tuple[str, dict[str, str], list[str]]:
+    """When, on what, and the report's first lines saying so (ending with an empty line)."""
     info = machine()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = [
         f"Measured {when} with `{command}` on {info['cpu']}, Python {info['python']}, {info['os']}.",
         f"Versions: {info['versions']}.",
+        "",
     ]
-    return _document(when, command, info, results, summary, header + rows)
+    return when, info, header
 
 
 def build(results: dict[str, Any], command: str) -> dict[str, Any]:
@@ -236,20 +258,9 @@ def build(results: dict[str, Any], command: str) -> dict[str, Any]:
     if "powerbi" in results:
         rows += _powerbi_rows(results["powerbi"], results.get("powerbi_rows", 0), summary)
     if "collection" in results:
-        # (g): data collection's cost per `collect` call against a small pandas run() (bench/collection.py).
-        summary["collection_ratio_log"] = results["collection"]["ratio"]["log"]
-        section = collection.markdown(results["collection"]).replace(
-            "### Data collection", "### (g) Data collection", 1
-        )
-        rows += ["", *section.rstrip().splitlines()]
+        rows += ["", *_collection_rows(results["collection"], summary)]
 
-    info = machine()
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    header = [
-        f"Measured {when} with `{command}` on {info['cpu']}, Python {info['python']}, {info['os']}.",
-        f"Versions: {info['versions']}.",
-        "",
-    ]
+    when, info, header = _measured(command)
     return _document(when, command, info, results, summary, header + rows)
 
 

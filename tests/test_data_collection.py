@@ -174,12 +174,13 @@ def test_control_characters_never_reach_the_log_raw(caplog: pytest.LogCaptureFix
         pass
 
     def on_error(error: Exception) -> None:
-        raise Hostile("bad\r\nWARNING forged")
+        raise Hostile("bad\r\nWARNING forged\ud800")
 
     Collector(name="d", on_error=on_error).collect([object()])
     for record in caplog.records:
         message = record.getMessage()
-        assert not any(ch in message for ch in "\x1b\r\n\x07\x85\u2028"), message
+        assert not any(ch in message for ch in "\x1b\r\n\x07\x85\u2028\ud800"), message
+        message.encode("utf-8")  # what a log handler writing UTF-8 does
     [record] = records(caplog)
     assert record["rows"] == [[text]]  # the JSON still says exactly what was collected, and é✓ stay readable
     assert "é✓" in caplog.records[0].getMessage()
@@ -215,7 +216,7 @@ def test_files_one_per_collection_and_day(tmp_path: Path, monkeypatch: pytest.Mo
     Collector(name="model_inputs").collect(pd.DataFrame({"a": [3]}))
     Collector(name="../../escape").collect([1])
     files = sorted(p.relative_to(tmp_path / "collected") for p in (tmp_path / "collected").rglob("*.jsonl"))
-    assert [f.parent.name for f in files] == ["_.._.._escape", "model_inputs"]
+    assert [f.parent.name for f in files] == ["%2E.%2F..%2Fescape", "model_inputs"]  # inside, not hidden
     assert all(f.name.endswith(".jsonl") and len(f.stem) == len("2024-01-31") for f in files)
     lines = (tmp_path / "collected" / files[1]).read_text().splitlines()
     first, second = (json.loads(line) for line in lines)
@@ -256,25 +257,6 @@ def test_settings() -> None:
     )
     for bad in ("2", "-0.1", "half", "nan"):
         assert Config.from_env({"AML_DATA_COLLECTION_SAMPLE_RATE": bad}).sample_rate == 1.0
-
-
-def test_sampling_keeps_or_drops_a_requests_inputs_and_outputs_together(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    caplog.set_level(logging.INFO)
-    monkeypatch.setenv("AML_DATA_COLLECTION_SAMPLE_RATE", "0.3")
-    inputs, outputs = Collector(name="in"), Collector(name="out")
-    for n in range(1000):
-        token = request_context.request_id.set(f"request-{n}")
-        try:
-            outputs.collect([n], inputs.collect([n]))
-        finally:
-            request_context.request_id.reset(token)
-    kept: dict[object, list[object]] = {}
-    for record in records(caplog):
-        kept.setdefault(record["request_id"], []).append(record["collection"])
-    assert all(collections == ["in", "out"] for collections in kept.values())
-    assert 200 < len(kept) < 400  # about 30% of the requests
 
 
 def test_nothing_is_read_when_nothing_would_see_it(
@@ -404,6 +386,8 @@ def test_the_collection_benchmark_runs() -> None:
     result = collection.measure(calls=3, repeats=2)
     assert set(result["ratio"]) == {"log", "files"} and result["run_us"] > 0
     assert "| log record |" in collection.markdown(result)
+    assert set(result["parts"]) == {"rows_from_pandas", "log_record", "context", "pandas_to_json"}
+    assert "What a `collect` cannot do without" in collection.markdown(result)
     assert logging.getLogger("adapter.datacollection").handlers == []  # it cleaned up after itself
 
 
@@ -427,3 +411,131 @@ def test_through_the_functions_in_process_the_records_carry_the_request_id(
         ("model_inputs", "in-process-1"),
         ("model_outputs", "in-process-1"),
     ]
+
+
+# --- issue 21 point 9 (and 11 for the files): hostile text, client-chosen ids, names, and what the folder holds ---
+
+
+def test_a_lone_surrogate_is_escaped_and_the_record_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Python strings may hold a lone surrogate (`"\\ud800"`, e.g. from `json.loads`), which UTF-8 cannot encode: the
+    record keeps it as the JSON escape `\\ud800`, which reads back as the same string."""
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    text = "a\ud800b\udfff"
+    Collector(name="c").collect(pd.DataFrame({"k\udc80": [text]}))
+    assert [w for w in warnings(caplog) if "skipped" in w or "cannot write" in w] == []
+    [logged] = records(caplog)
+    [line] = (tmp_path / "c").glob("*.jsonl")
+    filed = json.loads(line.read_bytes().decode("utf-8"))  # valid UTF-8: no raw surrogate in the file
+    for record in (logged, filed):
+        assert record["rows"] == [[text]] and record["columns"] == ["k\udc80"]
+    assert "\\ud800" in line.read_text() and "\\ud800" in caplog.records[0].getMessage()
+
+
+def ids_the_old_sampling_dropped(count: int) -> list[str]:
+    """Request ids a client can choose so that a rate of 0.5 keyed on the id would never collect them."""
+    import zlib
+
+    return [i for i in (f"chosen-{n}" for n in range(count * 4)) if zlib.crc32(i.encode()) >= 2**31][:count]
+
+
+def test_sampling_is_the_adapters_own_draw_not_the_clients_request_id(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_SAMPLE_RATE", "0.5")
+    inputs, outputs = Collector(name="in"), Collector(name="out")
+    chosen = ids_the_old_sampling_dropped(100)
+    for request_id in chosen + ["same-id"] * 100:  # also one id sent again and again
+        token = request_context.request_id.set("".join(request_id))  # a new string per request, as parsed
+        try:
+            outputs.collect([1], inputs.collect([1]))
+        finally:
+            request_context.request_id.reset(token)
+    for _ in range(100):  # a one-character id is one and the same object every time: the invocation tells apart
+        token, invocation = request_context.request_id.set("a"), request_context.invocation.set(object())
+        try:
+            outputs.collect([1], inputs.collect([1]))
+        finally:
+            request_context.invocation.reset(invocation)
+            request_context.request_id.reset(token)
+    collected = [r["request_id"] for r in records(caplog) if r["collection"] == "in"]
+    assert [r["collection"] for r in records(caplog)] == ["in", "out"] * len(collected)  # a request's pair together
+    assert 20 <= sum(1 for i in collected if i.startswith("chosen-")) <= 80  # about half; the old scheme kept 0
+    assert 20 <= collected.count("same-id") <= 80
+    assert 20 <= collected.count("a") <= 80
+
+
+def test_collection_names_get_folders_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One folder per name, whatever it holds: the folder name is an escaped form of the name (`%XX` of its UTF-8,
+    as in URLs), never outside the data folder and never hidden."""
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    monkeypatch.setenv("AML_DATA_COLLECTION_LOG", "false")
+    names = ["a/b", "a_b", "a b", "a%2Fb", "a\\b", "..", ".", ".git", "", "é", "a\ud800", "x" * 300, "x" * 301]
+    for name in names:
+        ModelDataCollector(name).collect([name])  # v1: the collection is `NAME.general`
+        Collector(name=name).collect([name]) if name else None
+    folders = [p for p in tmp_path.iterdir()]
+    assert all(p.is_dir() and not p.name.startswith(".") and len(p.name) <= 200 for p in folders)
+    by_folder = {
+        p.name: {json.loads(line)["collection"] for f in p.glob("*.jsonl") for line in f.read_text().splitlines()}
+        for p in folders
+    }
+    assert all(len(collections) == 1 for collections in by_folder.values()), by_folder
+    assert len(by_folder) == len(names) * 2 - 1
+    assert {"a%2Fb", "a_b", "a%20b", "a%2Fb.general", "%2Egit", "%2E..general"} <= set(by_folder)
+    assert data_collection.safe_name("model_inputs") == "model_inputs"  # the usual names stay as they are
+
+
+def test_a_fifo_where_the_file_goes_is_refused_without_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    caplog.set_level(logging.INFO)
+    monkeypatch.setenv("AML_DATA_COLLECTION_DIR", str(tmp_path))
+    collector = Collector(name="c")
+    collector.collect([0])  # makes the folder and today's file
+    [today] = (tmp_path / "c").glob("*.jsonl")
+    today.unlink()
+    os.mkfifo(today)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (collector.collect([1]), done.set()), daemon=True)
+    worker.start()
+    try:
+        assert done.wait(10), "collect() hung on a FIFO"
+    finally:
+        with open(today, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)):  # frees a writer that hung
+            pass
+    [warning] = [w for w in warnings(caplog) if "cannot write" in w]
+    assert "not a regular file" in warning and [r["rows"] for r in records(caplog)] == [[[0]], [[1]]]
+
+
+# --- issue 18 point 5: numeric tables are serialised a batch of rows at a time, with the same bytes as row by row ---
+
+NUMERIC_TABLES = {
+    "floats": lambda rng: pd.DataFrame(rng.random((9000, 8))),
+    "ints-and-bools": lambda rng: pd.DataFrame({"i": np.arange(9000), "b": np.arange(9000) % 3 == 0}),
+    "nullable-and-nan": lambda rng: pd.DataFrame(
+        {"n": pd.array([*range(4999), None], dtype="Int64"), "f": [float("nan"), 1e300 * 10, *rng.random(4998)]}
+    ),
+    "uint8-array": lambda rng: rng.integers(0, 255, size=(20000, 3), dtype=np.uint8),
+    "wide-ints": lambda rng: rng.integers(-(10**12), 10**12, size=(3000, 40)),
+    "no-columns": lambda rng: np.zeros((5000, 0)),
+}
+
+
+@pytest.mark.parametrize("kind", NUMERIC_TABLES)
+def test_numeric_tables_keep_exactly_the_rows_the_row_by_row_path_keeps(kind: str) -> None:
+    data = NUMERIC_TABLES[kind](np.random.default_rng(7))
+    head = {"collection": "c", "correlation_id": None, "request_id": None}
+    for cap in (256, 300, 2000, 16384, 200_000, 1 << 20):
+        batched = data_collection.Table.of(data)
+        assert batched.numeric_width is not None and batched.small is None  # the path under test
+        one_by_one = data_collection.Table.of(data)
+        one_by_one.numeric_width = None
+        expected = data_collection.record_text(head, one_by_one, cap, "MAX_CHARS")
+        assert data_collection.record_text(head, batched, cap, "MAX_CHARS") == expected, cap
+        json.loads(expected)

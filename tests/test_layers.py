@@ -23,7 +23,7 @@ LAYERS = [
     {"__main__"},
 ]
 #: Within the foundation, the order that keeps it acyclic.
-FOUNDATION = ["paths", "errors", "request_context", "trees", "models", "settings", "host_config"]
+FOUNDATION = ["trees", "paths", "errors", "request_context", "models", "settings", "host_config"]
 
 
 def layer_of(module: str) -> int:

@@ -366,3 +366,17 @@ def test_the_sample_left_beside_the_users_script_and_model_is_warned_about(tmp_p
     assert removed.returncode == 0 and "AZUREML_MODEL_DIR changes from models/ to models/mine/1" in removed.stderr
     (app / "score.py").unlink()
     assert models.sample_left_beside(app, app / "predict.py") == []
+
+
+def test_a_fifo_named_like_the_sample_script_is_not_opened(tmp_path: Path) -> None:
+    """Issue 21 point 11: telling the sample score.py apart read it with open(), which waits forever on a FIFO."""
+    import threading
+
+    os.mkfifo(tmp_path / "score.py")
+    found: list[bool] = []
+    worker = threading.Thread(target=lambda: found.append(models.is_sample_script(tmp_path / "score.py")), daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # frees the thread that hung in open()
+        os.close(os.open(tmp_path / "score.py", os.O_WRONLY | os.O_NONBLOCK))
+    assert found == [False]

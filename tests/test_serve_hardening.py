@@ -357,6 +357,9 @@ def test_connections_over_the_cap_get_a_503_json_and_cost_no_thread(capped: Serv
     try:
         for sock in held:  # each holds a slot: a request in progress
             sock.sendall(b"GET /score HTTP/1.1\r\n")
+        # Once the server has read them: a connection whose first bytes arrive just as the cap is reached may still
+        # count as idle and give way (with a 503 of its own), which is not what this test is about.
+        time.sleep(0.5)
         turned_away = [exchange(capped, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") for _ in range(30)]
         assert process.num_threads() <= threads_before + 4 + 2
     finally:
@@ -373,6 +376,82 @@ def test_connections_over_the_cap_get_a_503_json_and_cost_no_thread(capped: Serv
             break
         time.sleep(0.1)
     assert reply.json() == {"received": "x", "type": "str"}
+
+
+def wait_until_serving(server: Serve) -> None:
+    """Until a request gets its 200: the server sees closed connections (and frees their slots) a moment later."""
+    give_up = time.monotonic() + GUARD_S
+    while time.monotonic() < give_up:
+        reply = requests.post(server.base + "/score", data=b"x", timeout=GUARD_S)
+        if reply.status_code == 200:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the server kept answering {reply.status_code}")
+
+
+def read_response(sock: socket.socket, deadline: float) -> bytes:
+    """One response (framed by Content-Length), or what came before the server closed or the deadline passed."""
+    answer = b""
+    while True:
+        head, found, rest = answer.partition(b"\r\n\r\n")
+        if found and len(rest) >= int(dict(responses(answer)[0][1]).get("content-length", "0")):
+            return answer
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return answer
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            return answer
+        if not chunk:
+            return answer
+        answer += chunk
+
+
+def test_every_connection_over_the_cap_gets_its_503_however_many_arrive_at_once(capped: Serve) -> None:
+    """Issue 21 point 12: past the cap and 64 queued refusals, connections were closed with no status at all."""
+    wait_until_serving(capped)
+    held = [connect(capped) for _ in range(4)]
+    flood: list[socket.socket] = []
+    try:
+        for sock in held:  # each holds a slot: a request in progress, never idle
+            sock.sendall(b"GET /score HTTP/1.1\r\n")
+        time.sleep(0.5)
+        for _ in range(200):
+            sock = connect(capped)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            flood.append(sock)
+        deadline = time.monotonic() + GUARD_S
+        answers = [read_response(sock, deadline) for sock in flood]
+    finally:
+        for sock in held + flood:
+            sock.close()
+    statuses = [(responses(a)[0][0], responses(a)[0][1].get("retry-after")) if a else None for a in answers]
+    assert statuses == [(503, "1")] * len(flood)
+    wait_until_serving(capped)
+
+
+def test_idle_connections_give_way_to_a_new_one_at_the_cap(capped: Serve) -> None:
+    """Issue 21 point 12: with every slot held by idle connections (never a request, or a finished keep-alive one),
+    a real request waited for the idle timeout. Now the oldest idle connection is closed to make room."""
+    wait_until_serving(capped)
+    kept_alive = connect(capped)
+    kept_alive.sendall(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nk")
+    assert responses(read_response(kept_alive, time.monotonic() + GUARD_S))[0][0] == 200
+    idle = [connect(capped) for _ in range(20)]  # more than the cap of 4: each new one pushes out the oldest
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        reply = requests.post(capped.base + "/score", data=b"real", timeout=GUARD_S)
+        assert (reply.status_code, reply.json()) == (200, {"received": "real", "type": "str"})
+        assert time.monotonic() - started < 5  # not the idle timeout
+        for sock in [kept_alive, *idle[:10]]:  # the oldest were closed cleanly: no answer, no reset
+            sock.settimeout(GUARD_S)
+            assert sock.recv(100) == b""
+    finally:
+        for sock in [kept_alive, *idle]:
+            sock.close()
 
 
 def test_expect_100_continue_over_the_limit_gets_413_without_100_continue(echo: Serve) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,14 @@ def test_invalid_configuration_is_a_json_error_not_a_crash() -> None:
     assert reply.status == 500
     assert reply.json() == {"message": "Invalid configuration: SCORING_TIMEOUT_MS must be a whole number, got 'soon'."}
     assert health.status == 200  # the process is alive; only scoring is refused
+
+
+@pytest.mark.parametrize("name", ["host.json", "local.settings.json"])
+def test_a_host_file_that_is_a_fifo_is_an_error_not_a_silent_default(tmp_path: Path, name: str) -> None:
+    """Issue 21 point 11: never opened (it would hang the thread), never taken for an absent file either."""
+    from adapter import host_config
+
+    os.mkfifo(tmp_path / name)
+    read = host_config.route_prefix if name == "host.json" else host_config.load_local_settings
+    with pytest.raises(ConfigError, match=rf"^{name} is not a regular file: it is a named pipe \(FIFO\); it cannot"):
+        read(tmp_path)

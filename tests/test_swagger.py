@@ -359,3 +359,25 @@ def test_the_swagger_command_names_a_script_that_cannot_be_imported(tmp_path: Pa
     done = run_cli({"AML_APP_ROOT": str(tmp_path), "AZUREML_ENTRY_SCRIPT": "score.py"})
     assert done.returncode == 1
     assert "error: the entry script score.py failed to import: ModuleNotFoundError(" in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_user_swagger_file_that_is_not_a_regular_file_is_refused_without_opening_it(
+    tmp_path: Path, kind: str
+) -> None:
+    """Issue 21 point 11: a FIFO named swagger.json hung GET /swagger.json (and the thread serving it) in open()."""
+    import threading
+
+    shutil.copy(SCRIPTS / "schema_numpy.py", tmp_path / "score.py")
+    user_file = tmp_path / "swagger.json"
+    os.mkfifo(user_file) if kind == "fifo" else user_file.mkdir()
+    env = {"AML_APP_ROOT": str(tmp_path), "AZUREML_ENTRY_SCRIPT": "score.py"}
+    answer: list[tuple[int, Any]] = []
+    worker = threading.Thread(target=lambda: answer.append(in_process(env)), daemon=True)
+    worker.start()
+    worker.join(15)
+    if worker.is_alive() and kind == "fifo":  # frees the thread that hung in open()
+        os.close(os.open(user_file, os.O_WRONLY | os.O_NONBLOCK))
+    assert answer, "GET /swagger.json hung"
+    it_is = "a named pipe (FIFO)" if kind == "fifo" else "a folder"
+    assert answer[0] == (500, {"message": f"swagger.json in AML_APP_ROOT is not a regular file: it is {it_is}."})

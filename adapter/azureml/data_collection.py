@@ -15,7 +15,8 @@ Neither exists in a Function App, so the adapter always serves both APIs itself,
   `AML_DATA_COLLECTION_FILE_MAX_CHARS` (1 MiB) per record.
 
 `AML_DATA_COLLECTION_SAMPLE_RATE` (0 to 1, like AML's `data_collector.sampling_rate`) collects that fraction of the
-requests, chosen by request id so that a request's inputs and outputs are kept or dropped together.
+requests, drawn by the adapter once per request so that a request's inputs and outputs are kept or dropped together
+(never derived from the request id, which the client chooses).
 
 A record: `collection`, `designation` (v1), `correlation_id`, `request_id` (the `x-request-id` the client got back),
 `columns` (or null), `rows` (arrays, or objects for dict rows), `row_count`, `truncated`; files add `time`.
@@ -28,23 +29,25 @@ large the data (rows are measured before they are serialised, and only as many a
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
 import math
 import os
 import random
 import re
+import stat
 import sys
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adapter import paths
+from adapter import paths, request_context
 from adapter.request_context import current_request_id
 
 logger = logging.getLogger("adapter.datacollection")
@@ -58,7 +61,10 @@ MIN_MAX_CHARS = 256
 #: Tables up to this many cells are converted in one go; larger ones in chunks, as far as the cap reaches.
 _SMALL_CELLS = 4096
 _FALSE = {"0", "false", "no", "off"}
+#: What a folder name keeps as it is; anything else is written `%XX` (see `safe_name`).
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+#: Longer escaped names end in a digest instead (file systems allow 255 bytes a name).
+_MAX_NAME = 150
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,35 @@ def _rate(env: Mapping[str, str], name: str) -> float:
     return rate
 
 
+#: This request's draw: (the request id and invocation objects it was drawn for, kept or not). See `sampled`.
+_draw: ContextVar[tuple[object, object, bool] | None] = ContextVar("adapter_data_collection_draw", default=None)
+
+
 def sampled(rate: float, request_id: str | None) -> bool:
-    """Whether this request's data is collected: decided by its request id, so a request's inputs and outputs are
-    collected together or not at all (random outside a request)."""
+    """Whether this request's data is collected: the adapter's own random draw, made at the request's first
+    `collect` and reused by its later ones, so its inputs and outputs are collected together or not at all.
+
+    Never derived from the request id's text, which the client chooses (it could pick ids that are never collected,
+    or always are). The draw lives in the request's context and belongs to the objects the pipeline set there for
+    this request: its invocation (`func.Context`, one per request) and its request id (parsed anew for each request,
+    even when a client sends the same id again); a draw left in a worker thread's context by an earlier request is
+    never reused. Outside a request every call draws anew.
+    """
     if rate >= 1.0:
         return True
     if request_id is None:
-        return random.random() < rate
-    return zlib.crc32(request_id.encode("utf-8", "surrogatepass")) < rate * 2**32
+        return _random.random() < rate
+    invocation = request_context.invocation.get()
+    drawn = _draw.get()
+    if drawn is not None and drawn[0] is request_id and drawn[1] is invocation:
+        return drawn[2]
+    keep = _random.random() < rate
+    _draw.set((request_id, invocation, keep))
+    return keep
+
+
+#: Seeded from the OS, not from anything a client sends; `random` is enough (nothing here is a secret).
+_random = random.Random()
 
 
 def _chars(env: Mapping[str, str], name: str, default: int) -> int:
@@ -180,9 +207,21 @@ class Sink:
                 folder.mkdir(parents=True, exist_ok=True)
                 self._made_dirs.add(folder)
             # One write of one line, appended: lines from concurrent calls (and processes) do not interleave.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
+            # O_NONBLOCK: a FIFO put where the file goes must not hang the request (opening one to write waits for
+            # a reader); anything but a regular file is then refused.
             try:
-                payload = (text + "\n").encode("utf-8")
+                kind = stat.S_IFMT(os.lstat(path).st_mode)
+            except FileNotFoundError:
+                kind = stat.S_IFREG  # created just below
+            if kind != stat.S_IFREG:
+                raise OSError(f"it is not a regular file but {paths.file_kind(kind)}")
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | _NONBLOCK
+            fd = os.open(path, flags, 0o644)
+            try:
+                kind = stat.S_IFMT(os.fstat(fd).st_mode)
+                if kind != stat.S_IFREG:
+                    raise OSError(f"it is not a regular file but {paths.file_kind(kind)}")
+                payload = (text + "\n").encode("utf-8")  # `text` is escaped: no lone surrogate to fail on
                 while payload:
                     payload = payload[os.write(fd, payload) :]
             finally:
@@ -200,10 +239,30 @@ class Sink:
                 self._failing.discard(path)
 
 
+#: Not on Windows; there a FIFO cannot appear in a folder anyway.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
 def safe_name(collection: str) -> str:
-    """A folder name for a collection that stays inside the data folder whatever the script named it."""
-    name = _UNSAFE_NAME.sub("_", collection)[:100]
-    return name if name and not name.startswith(".") else "_" + name
+    """The folder name of a collection: one folder per name (no two names share one), always inside the data
+    folder, never hidden. Letters, digits, `_`, `-` and `.` stay; every other character is `%XX` of its UTF-8 bytes,
+    as in URLs (`a/b` is `a%2Fb`, `a b` is `a%20b`, `%` itself is `%25`); a leading `.` is `%2E`; the empty name is
+    `%`. A name whose escaped form is longer than 150 characters keeps its first 100 and ends in `%%` and a digest
+    of the whole name. Letters keep their case: on a case-insensitive share (Azure Files), names that differ only in
+    case share a folder, and each record still names its collection."""
+    escaped = _UNSAFE_NAME.sub(_percent, collection)
+    if escaped.startswith("."):
+        escaped = "%2E" + escaped[1:]
+    if len(escaped) > _MAX_NAME:
+        # `%%` never occurs in an escaped name (`%` is always followed by two hex digits): no clash with short ones.
+        digest = hashlib.sha256(collection.encode("utf-8", "surrogatepass")).hexdigest()
+        escaped = f"{escaped[:100]}%%{digest}"
+    return escaped or "%"
+
+
+def _percent(match: re.Match[str]) -> str:
+    # surrogatepass: a lone surrogate gets bytes of its own too, so the escaping stays one-to-one.
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8", "surrogatepass"))
 
 
 # --- the data as a table -------------------------------------------------------------------------------------------
@@ -213,10 +272,13 @@ def safe_name(collection: str) -> str:
 class Table:
     columns: list[str] | None
     row_count: int
-    #: The rows, produced lazily (a large table is converted only as far as the cap reaches).
-    rows: Iterable[object]
+    #: The rows, a list of them at a time, produced lazily (a large table is converted only as far as the cap reaches).
+    chunks: Iterable[list[Any]]
     #: All rows at once when the table is small: one serialisation instead of one per row.
     small: list[object] | None = None
+    #: Set when every row is a flat list of this many numbers, booleans or nulls (a numeric array or frame): their
+    #: size is known without looking, and their JSON can be cut into rows without serialising each on its own.
+    numeric_width: int | None = None
 
     @classmethod
     def of(cls, data: object, columns: list[str] | None = None) -> Table:
@@ -227,42 +289,64 @@ class Table:
         if pandas is not None and isinstance(data, pandas.Series):
             data = data.to_frame()
         if pandas is not None and isinstance(data, pandas.DataFrame):
-            names = [str(c) for c in data.columns]
-            # dtype=object: dates come out as Timestamps (written as ISO text), not as numbers of nanoseconds.
+            names = list(map(str, data.columns.tolist()))
+            count = len(data)
+            if count * max(len(names), 1) <= _SMALL_CELLS:
+                # The usual small frame, in one conversion by pandas and one `tolist` by NumPy: no Python per row
+                # or cell. dtype=object keeps each column's own values (ints stay ints beside floats) and gives
+                # dates as Timestamps (written as ISO text), not as numbers of nanoseconds.
+                rows = data.to_numpy(dtype=object).tolist()
+                return cls(names, count, [rows], rows)
             frame = data
+            # A large frame: slices converted one after another, only as far as the cap reaches.
+            numeric = all(dtype.kind in _NUMERIC_KINDS for dtype in frame.dtypes)
             return _chunked(
-                len(frame),
+                count,
                 len(names),
-                # A slice costs as much as the conversion itself: small frames are converted whole.
-                lambda a, b: (frame if b - a == len(frame) else frame.iloc[a:b]).to_numpy(dtype=object).tolist(),
+                lambda a, b: frame.iloc[a:b].to_numpy(dtype=object).tolist(),
                 names,
+                len(names) if numeric else None,
             )
         if numpy is not None and isinstance(data, numpy.ndarray):
             array = data if data.ndim >= 2 else data.reshape(1, -1)
             width = int(array.size // array.shape[0]) if array.shape[0] else 0
-            return _chunked(array.shape[0], width, lambda a, b: array[a:b].tolist(), columns)
+            numeric = array.ndim == 2 and array.dtype.kind in _NUMERIC_KINDS
+            return _chunked(
+                array.shape[0], width, lambda a, b: array[a:b].tolist(), columns, width if numeric else None
+            )
         if isinstance(data, (list, tuple)):
             if (
                 data
                 and isinstance(data[0], (list, tuple, dict))
                 or (numpy is not None and data and isinstance(data[0], numpy.ndarray))
             ):
-                return cls(columns, len(data), data, list(data) if len(data) * 8 <= _SMALL_CELLS else None)
-            return cls(columns, 1, [data], [data])
-        return cls(columns, 1, [data], [data])
+                rows = list(data)
+                return cls(columns, len(data), [rows], rows if len(data) * 8 <= _SMALL_CELLS else None)
+            return cls(columns, 1, [[data]], [data])
+        return cls(columns, 1, [[data]], [data])
 
 
-def _chunked(count: int, width: int, rows_between: Callable[[int, int], list[Any]], columns: list[str] | None) -> Table:
+#: NumPy's kinds of booleans, integers and floats: each value's JSON is a few characters, with no string in it.
+_NUMERIC_KINDS = frozenset("biuf")
+
+
+def _chunked(
+    count: int,
+    width: int,
+    rows_between: Callable[[int, int], list[Any]],
+    columns: list[str] | None,
+    numeric_width: int | None = None,
+) -> Table:
     if count * max(width, 1) <= _SMALL_CELLS:
         everything = rows_between(0, count)
-        return Table(columns, count, everything, everything)
+        return Table(columns, count, [everything], everything, numeric_width)
     step = max(1, _SMALL_CELLS // max(width, 1))
 
-    def chunks() -> Iterator[object]:
+    def chunks() -> Iterator[list[Any]]:
         for start in range(0, count, step):
-            yield from rows_between(start, min(start + step, count))
+            yield rows_between(start, min(start + step, count))
 
-    return Table(columns, count, chunks())
+    return Table(columns, count, chunks(), None, numeric_width)
 
 
 def record_text(head: Mapping[str, object], table: Table, cap: int, setting: str) -> str:
@@ -288,8 +372,25 @@ def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
         if len(text) <= budget:
             return len(table.small), text
     parts: list[str] = []
-    used = 0
-    for row in table.rows:
+    used = kept = 0
+    for chunk in table.chunks:
+        if table.numeric_width is not None:
+            text, taken, used = _numeric_rows(chunk, table.numeric_width, budget, used)
+        else:
+            text, taken, used = _rows_one_by_one(chunk, budget, used)
+        if taken:
+            parts.append(text)
+            kept += taken
+        if taken < len(chunk):
+            break
+    return kept, ",".join(parts)
+
+
+def _rows_one_by_one(rows: list[Any], budget: int, used: int) -> tuple[str, int, int]:
+    """The rows of `rows` that fit in what is left of `budget` (each counted with its comma): their JSON, how many,
+    and the budget used then."""
+    parts: list[str] = []
+    for row in rows:
         if not _fits(row, budget - used):  # measured first: a huge row is never serialised
             break
         text = dumps(row)
@@ -297,7 +398,35 @@ def _fitting_rows(table: Table, budget: int) -> tuple[int, str]:
             break
         parts.append(text)
         used += len(text) + 1
-    return len(parts), ",".join(parts)
+    return ",".join(parts), len(parts), used
+
+
+def _numeric_rows(rows: list[Any], width: int, budget: int, used: int) -> tuple[str, int, int]:
+    """`_rows_one_by_one` for rows of `width` numbers, booleans or nulls, serialised a batch of rows at a time:
+    their JSON holds no string, so it splits into rows at `],[`. Byte for byte the same answer, including where the
+    row by row measurement (`_fits`: 6 characters a value, and the list's own) stops before the JSON would. Each
+    batch is sized from the rows seen so far to what is left of the budget, so little is serialised in vain."""
+    measured = 7 * width + 1  # what `_fits` counts for such a row
+    parts: list[str] = []
+    taken = 0
+    batch = 16  # a first look at how long the rows are
+    while taken < len(rows):
+        text = dumps(rows[taken : taken + batch])
+        end = 1  # where the JSON of the rows taken from this batch ends, after the leading `[`
+        count = 0
+        for inner in map(len, text[2:-2].split("],[")):
+            size = inner + 2  # with its own brackets
+            if measured > budget - used or used + size + 1 > budget:
+                parts.append(text[1 : end - 1])
+                return ",".join(p for p in parts if p), taken + count, used
+            used += size + 1
+            end += size + 1
+            count += 1
+        parts.append(text[1:-1])
+        taken += count
+        average = len(text) / max(count, 1)
+        batch = max(16, int((budget - used) / average * 1.1) + 1)
+    return ",".join(p for p in parts if p), taken, used
 
 
 #: Values that take a few characters of JSON; whatever their number, each costs at least one.
@@ -402,14 +531,18 @@ def describe(ex: BaseException) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-#: C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same.
-_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029]")
+#: C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and lone surrogates (which a log
+#: handler writing UTF-8 cannot encode).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: The same, as JSON text may hold them (JSON escapes C0 itself): inside strings, where `\uXXXX` means the same. Also
+#: lone surrogates, which a Python string may hold (`json.loads('"\\ud800"')`) but UTF-8 cannot encode: escaped,
+#: the record can be written and reads back as the same string.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _escape_raw(text: str) -> str:
-    """JSON text with no character a terminal or log viewer could take for a control."""
+    """JSON text with no character a terminal or log viewer could take for a control, and none UTF-8 cannot
+    encode."""
     if text.isascii() and "\x7f" not in text:
         return text
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

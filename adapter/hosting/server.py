@@ -12,11 +12,14 @@ becomes a 500. docs/serve.md lists every guarantee.
 
 from __future__ import annotations
 
+import collections
 import errno
 import importlib
+import itertools
 import logging
 import os
-import queue
+import select
+import selectors
 import socket
 import socketserver
 import sys
@@ -49,6 +52,11 @@ DEFAULT_HEADERS_TIMEOUT_S = 30
 DEFAULT_IDLE_TIMEOUT_S = 120
 #: How long a refused connection is drained before it is closed, so the client reads the refusal instead of a reset.
 LINGER_S = 1.0
+#: Refused connections lingering at once (each holds only a socket); past that the oldest is closed early. A quarter
+#: of the process's file limit at most (256 by default on macOS), so refusals never starve `accept()` of descriptors.
+MAX_LINGERING = 1024
+#: How long a new connection may wait for the slot of the idle connection closed to make room for it.
+EVICTION_WAIT_S = 1.0
 _LINGER_BYTES = 1 << 20
 _JSON = [("Content-Type", "application/json")]
 _ONE_WRITE_BYTES = 65_536
@@ -80,6 +88,8 @@ class Connection:
         self.client = client
         self.reader = Reader(sock)
         self.limits = server.limits
+        #: Set (under the server's idle lock) when the server closed this connection to make room for a new one.
+        self.evicted = False
 
     def run(self) -> None:
         while True:
@@ -87,6 +97,8 @@ class Connection:
             target: Target | None = None
             started = time.perf_counter()
             try:
+                if not self.reader.buf and not self._next_request_arrives():
+                    return
                 head = http11.read_head(self.reader, self.limits.idle_timeout_s, self.limits.headers_timeout_s)
                 if head is None:
                     return
@@ -105,6 +117,26 @@ class Connection:
                 return
             except (Closed, OSError):
                 return
+
+    def _next_request_arrives(self) -> bool:
+        """Wait, idle, for the first bytes of the next request (up to the idle timeout); whether they came. While it
+        waits, the connection may be closed to make room for a new one when every slot is taken (`LocalHost`): an
+        idle connection may be closed at any time (RFC 9112 §9.6), and clients retry on a new one."""
+        self.server.idle_since(self)
+        try:
+            self.reader.fill(time.monotonic() + self.limits.idle_timeout_s)
+        except (Closed, TimedOut):
+            return False
+        finally:
+            evicted = not self.server.busy(self)
+        if evicted:  # a request began just as the server took the slot back: it is told to retry, not dropped
+            self._log(503, None, None, time.perf_counter())
+            try:
+                self.sock.sendall(self.server.busy_answer)
+            except OSError:
+                pass
+            return False
+        return True
 
     def _serve(self, head: Head, target: Target, started: float) -> bool:
         """Answer one request; whether the connection stays open."""
@@ -265,38 +297,70 @@ def _linger_close(sock: socket.socket) -> None:
 
 
 class LocalHost(socketserver.TCPServer):
-    """Accepts connections and runs each on its own thread, up to `max_connections`; past that a connection gets a
-    503 from one turn-away thread, so a flood costs neither threads nor memory."""
+    """Accepts connections and runs each on its own thread, up to `max_connections`. At the cap, the connection
+    that has been idle longest (waiting for its next request) is closed to make room; when none is idle, the new
+    connection gets a 503 with `Retry-After` from the one turn-away thread, so a flood costs neither threads nor
+    memory, and every connection it cannot take is answered."""
 
     allow_reuse_address = True
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], routes: RouteTable, limits: Limits | None = None) -> None:
-        self._turned_away: queue.Queue[socket.socket | None] = queue.Queue(maxsize=64)  # before: bind may fail
-        super().__init__(address, socketserver.BaseRequestHandler)
-        self.routes = routes
         self.limits = limits or Limits()
-        self.listen_address: tuple[str, int] = self.server_address[:2]  # type: ignore[assignment]
-        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
-        self._busy = _refusal_bytes(
+        self.busy_answer = _refusal_bytes(
             503,
             f"The server is at its limit of {self.limits.max_connections} concurrent connections; try again shortly.",
             [("Retry-After", "1")],
         )
-        threading.Thread(target=self._turn_away_loop, name="serve-turn-away", daemon=True).start()
+        self._turn_away = TurnAway(self.busy_answer)  # before binding: a failed bind calls server_close()
+        super().__init__(address, socketserver.BaseRequestHandler)
+        self.routes = routes
+        self.listen_address: tuple[str, int] = self.server_address[:2]  # type: ignore[assignment]
+        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
+        #: Connections waiting for their next request, the longest-waiting first (dicts keep insertion order).
+        self._idle: dict[Connection, None] = {}
+        self._idle_lock = threading.Lock()
 
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         if not self._slots.acquire(blocking=False):
-            try:
-                self._turned_away.put_nowait(request)
-            except queue.Full:  # already turning away 64: this one just closes
-                self.shutdown_request(request)
-            return
+            # At the cap: an idle connection gives way (its thread sees it closed and frees its slot at once).
+            if not (self._evict_oldest_idle() and self._slots.acquire(timeout=EVICTION_WAIT_S)):
+                logger.warning("Refused a connection: all %d connections are in use", self.limits.max_connections)
+                self._turn_away.refuse(request)
+                return
         try:
             threading.Thread(target=self._connection, args=(request, client_address), daemon=True).start()
         except RuntimeError:  # no thread to be had: as if over the cap
             self._slots.release()
-            self.shutdown_request(request)
+            self._turn_away.refuse(request)
+
+    def idle_since(self, connection: Connection) -> None:
+        with self._idle_lock:
+            self._idle[connection] = None
+
+    def busy(self, connection: Connection) -> bool:
+        """The connection stops waiting; False if it was closed to make room meanwhile."""
+        with self._idle_lock:
+            self._idle.pop(connection, None)
+            return not connection.evicted
+
+    def _evict_oldest_idle(self) -> bool:
+        with self._idle_lock:
+            # One whose next request has already begun to arrive (its thread is about to wake) is not idle.
+            candidates = (c for c in itertools.islice(self._idle, _EVICTION_CANDIDATES) if not _readable(c.sock))
+            oldest = next(candidates, None)
+            if oldest is None:
+                return False
+            del self._idle[oldest]
+            oldest.evicted = True
+        logger.info("Closed the connection from %s that was idle longest, to make room", oldest.client)
+        try:
+            # Reading only: its thread wakes from recv() at once, and can still write a 503 if a request had just
+            # begun to arrive.
+            oldest.sock.shutdown(socket.SHUT_RD)
+        except OSError:  # it closed by itself meanwhile: its slot is coming back anyway
+            pass
+        return True
 
     def _connection(self, sock: socket.socket, client_address: object) -> None:
         try:
@@ -311,20 +375,130 @@ class LocalHost(socketserver.TCPServer):
 
     def server_close(self) -> None:
         super().server_close()
+        self._turn_away.close()
+
+
+class TurnAway:
+    """Answers the connections `serve` cannot take, all on one thread: the 503 is written at once without waiting
+    (a few hundred bytes always fit a new socket's buffer), then each connection is read and dropped for up to
+    `LINGER_S` so the client reads the answer instead of a reset (`_linger_close`), with one selector for all of
+    them. At most `MAX_LINGERING` linger at once (fewer under a low file limit); past that the one answered longest
+    ago is closed early."""
+
+    def __init__(self, answer: bytes) -> None:
+        self._answer = answer
+        self._selector = selectors.DefaultSelector()
+        self._waker, self._wake = socket.socketpair()
+        self._waker.setblocking(False)
+        self._wake.setblocking(False)  # never blocks the accept loop: a full buffer means the loop is awake
+        self._selector.register(self._waker, selectors.EVENT_READ, None)
+        self._lock = threading.Lock()
+        self._new: list[socket.socket] = []
+        #: Lingering connections by deadline, oldest first.
+        self._lingering: collections.OrderedDict[socket.socket, float] = collections.OrderedDict()
+        self._closed = False
+        self._max_lingering = _max_lingering()
+        self._thread = threading.Thread(target=self._loop, name="serve-turn-away", daemon=True)
+        self._thread.start()
+
+    def refuse(self, sock: socket.socket) -> None:
         try:
-            self._turned_away.put_nowait(None)  # ends the turn-away thread
-        except queue.Full:
+            sock.setblocking(False)
+            _drain(sock)  # what the client sent already: unread data at close would make the kernel send a reset
+            sock.send(self._answer)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            sock.close()
+            return
+        with self._lock:
+            if self._closed:
+                sock.close()
+                return
+            self._new.append(sock)
+        try:
+            self._wake.send(b"\0")
+        except OSError:  # the wake-up buffer is full: the loop is awake already
             pass
 
-    def _turn_away_loop(self) -> None:
-        while (sock := self._turned_away.get()) is not None:
-            logger.warning("Refused a connection: all %d connections are in use", self.limits.max_connections)
-            try:
-                sock.settimeout(LINGER_S)
-                sock.sendall(self._busy)
-            except OSError:
-                pass
-            _linger_close(sock)
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        try:
+            self._wake.send(b"\0")
+        except OSError:
+            pass
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                closed, new, self._new = self._closed, self._new, []
+            deadline = time.monotonic() + LINGER_S
+            for sock in new:
+                self._lingering[sock] = deadline
+                self._selector.register(sock, selectors.EVENT_READ, sock)
+            while len(self._lingering) > self._max_lingering:
+                self._forget(next(iter(self._lingering)))
+            if closed:
+                for sock in list(self._lingering):
+                    self._forget(sock)
+                self._selector.close()
+                self._waker.close()
+                self._wake.close()
+                return
+            timeout = next(iter(self._lingering.values())) - time.monotonic() if self._lingering else None
+            for key, _ in self._selector.select(None if timeout is None else max(timeout, 0)):
+                if key.data is None:  # the wake-up
+                    _drain(self._waker)
+                elif not _drain(key.data):  # the client closed its side: it has read the answer
+                    self._forget(key.data)
+            now = time.monotonic()
+            while self._lingering and next(iter(self._lingering.values())) <= now:
+                self._forget(next(iter(self._lingering)))
+
+    def _forget(self, sock: socket.socket) -> None:
+        del self._lingering[sock]
+        self._selector.unregister(sock)
+        sock.close()
+
+
+#: Idle connections looked at, oldest first, for one that has not begun a request: the accept loop stays quick.
+_EVICTION_CANDIDATES = 16
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether bytes (or the end) are waiting on `sock`, without reading them or waiting. False where the platform
+    cannot tell without `select()` (Windows), which is bounded to small descriptor numbers."""
+    if not hasattr(select, "poll"):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # closed meanwhile
+        return True
+
+
+def _max_lingering() -> int:
+    try:
+        import resource  # not on Windows
+    except ImportError:
+        return MAX_LINGERING
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return MAX_LINGERING if soft == resource.RLIM_INFINITY else max(1, min(MAX_LINGERING, soft // 4))
+
+
+def _drain(sock: socket.socket) -> bool:
+    """Read and drop what a non-blocking socket holds (a bounded amount); False once the peer has closed."""
+    for _ in range(16):
+        try:
+            data = sock.recv(65_536)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+    return True
 
 
 def _refusal_bytes(status: int, message: str, extra: list[tuple[str, str]]) -> bytes:

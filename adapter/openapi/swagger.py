@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapter import host_config
+from adapter import host_config, paths
 from adapter.openapi.fixups import fix_schema
 from adapter.openapi.templates import BEARER_SCHEMES, FUNCTIONS_KEY_SCHEMES, Describe, JsonObject, openapi2, openapi3
 from adapter.paths import FUNCTION_APP_ROOT
@@ -75,19 +75,22 @@ def user_document(settings: Settings, version: str) -> Any:
 def _read_user_file(settings: Settings, builder: Builder) -> Any:
     """The first of the builder's files in AML_APP_ROOT holding something: azmlinfsrv skips `{}`, `[]` and `null`.
 
-    Served anonymously, so a file is refused when it leads outside the app root (a symlink), and it must be JSON
-    that clients can parse: UTF-8, not nested beyond the parser, without NaN or Infinity (which `json` reads but no
-    JSON client does).
+    Served anonymously, so a file is refused when it leads outside the app root (a symlink) or is not a regular
+    file (a FIFO would hang the request in `open()`, a device could be endless: neither is opened), and it must be
+    JSON that clients can parse: UTF-8, not nested beyond the parser, without NaN or Infinity (which `json` reads but
+    no JSON client does).
     """
     for name in builder.user_files:
         path = settings.app_root / name
         try:
             if not path.resolve().is_relative_to(settings.app_root.resolve()):
                 raise UserSwaggerError(f"{name} in AML_APP_ROOT leads outside it (a symlink); it is not served.")
-            text = path.read_bytes().decode("utf-8-sig")
+            text = paths.read_regular_file(path).decode("utf-8-sig")
             document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except FileNotFoundError:
             continue
+        except paths.NotARegularFile as ex:
+            raise UserSwaggerError(f"{name} in AML_APP_ROOT is not a regular file: it is {ex.kind}.") from None
         except OSError as ex:
             raise UserSwaggerError(f"{name} in AML_APP_ROOT cannot be read: {ex.strerror}.") from None
         except UnicodeDecodeError as ex:

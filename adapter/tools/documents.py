@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from adapter import trees
+from adapter import paths, trees
 
 MAX_BYTES = 1024 * 1024
 #: Nodes a YAML document may expand to, aliases counted as often as they are used: real deployment and conda files
@@ -48,7 +48,7 @@ def read_bytes(path: Path, what: str = "", limit: int = MAX_BYTES) -> bytes:
     except OSError as ex:
         raise DocumentError(f"{subject} cannot be read ({ex.strerror}).") from None
     if not stat.S_ISREG(found.st_mode):
-        raise DocumentError(f"{subject} is {_kind(found.st_mode)}, not a regular file; it is not opened.")
+        raise DocumentError(f"{subject} is {paths.file_kind(found.st_mode)}, not a regular file; it is not opened.")
     if found.st_size > limit:
         raise DocumentError(f"{subject} is larger than {limit // 1024} KB; it is not read.")
     try:
@@ -156,15 +156,3 @@ def _yaml_problem(ex: Any) -> str:
 def _unquoted(message: str) -> str:
     """A parser's message without the longer pieces of the file it quotes."""
     return QUOTED.sub(lambda quoted: quoted.group() if len(quoted.group()) <= SHORT else "'...'", message)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a special file"
