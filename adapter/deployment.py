@@ -36,6 +36,7 @@ from adapter.openapi import powerquery
 from adapter.openapi.powerquery import PowerQueryError
 from adapter.openapi.swagger import DEFAULT_VERSION, Documents, SwaggerNotFound, UserSwaggerError
 from adapter.script import request_conversion as rc
+from adapter.script.entry_script import EntryScript
 from adapter.script.user_script import ScriptFailed, UserScript
 from adapter.settings import ConfigError, HttpSettings, Settings
 
@@ -135,17 +136,10 @@ class Deployment:
             return _no_input(req)  # nothing to parse, so no need to run init()
         script = user_script.ready(deadline)
         try:
-            invocation = user_script.call(script, req)
+            return score_answer(user_script, script, req)
         except ScriptFailed as ex:
             logger.error("run() raised an exception", exc_info=ex.error)
             raise ex.detailed() if self.http.error_details else ex from None
-        try:
-            response = from_run_output(invocation.output)
-        except BaseException:  # even a generator body raising SystemExit: JSON, and the process lives on
-            logger.exception("run() returned a value that cannot be sent as an HTTP answer")
-            return error_response(500, INTERNAL_ERROR)
-        response.headers[EXEC_MS_HEADER] = f"{invocation.elapsed_ms:.3f}"
-        return response
 
     def _health(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
@@ -193,6 +187,24 @@ class Deployment:
 
     def _not_found(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         return error_response(404, NOT_FOUND)
+
+
+def score_answer(user_script: UserScript, script: EntryScript, req: func.HttpRequest) -> func.HttpResponse:
+    """The answer to a scoring request once the script is ready: `run()` called as /score calls it, its output
+    turned into the response (behind the guard: an output that cannot be sent is the JSON 500, never a crash), with
+    run()'s time in `x-ms-run-fn-exec-ms`. The one answer for `/score` and for `python -m adapter check`.
+
+    Raises `HttpError` (a request `run()` cannot take, a timeout, a busy runner) for the caller's error answer, and
+    `ScriptFailed` when `run()` raises, carrying the script's exception.
+    """
+    invocation = user_script.call(script, req)
+    try:
+        response = from_run_output(invocation.output)
+    except BaseException:  # even a generator body raising SystemExit: JSON, and the process lives on
+        logger.exception("run() returned a value that cannot be sent as an HTTP answer")
+        return error_response(500, INTERNAL_ERROR)
+    response.headers[EXEC_MS_HEADER] = f"{invocation.elapsed_ms:.3f}"
+    return response
 
 
 def _no_input(req: func.HttpRequest) -> func.HttpResponse:
