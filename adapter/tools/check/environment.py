@@ -2,7 +2,7 @@
 environment of its own, so "ready to publish" means "works with only what requirements.txt installs".
 
 Built once and cached (keyed by the lines installed, the interpreter and the installer's kind), under the user's
-cache folder (`$XDG_CACHE_HOME/aml-functions-adapter/environments`, or `AML_CHECK_CACHE`), never in the app folder,
+cache folder (`$XDG_CACHE_HOME/aml-functions-adapter/environments`, or `ADAPTER_CHECK_CACHE`), never in the app folder,
 which is published. uv builds it in seconds when it is installed (`pip install uv`); otherwise the new
 environment's own pip does, more slowly.
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from adapter.tools.check import wheels
 
-CACHE_VARIABLE = "AML_CHECK_CACHE"
+CACHE_VARIABLE = "ADAPTER_CHECK_CACHE"
 INSTALL_TIMEOUT_S = 1200
 READY = "ready.json"
 #: Variables that would let the developer's environment into the target one.
