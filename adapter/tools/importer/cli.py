@@ -538,7 +538,7 @@ def report(plan: Plan, out: TextIO) -> None:
     _report_settings(plan, say)
     warnings = plan.warnings + _bundle_warnings(plan)
     for note in deployment.notes + plan.notes:
-        say(f"Note: {note}")
+        say(note if note.startswith("  ") else f"Note: {note}")
     for warning in warnings:
         say(f"WARNING: {warning}")
 
