@@ -144,10 +144,11 @@ def settings_command(function_root: Path, values: Mapping[str, str]) -> str:
     """The one `az functionapp config appsettings set` line, printed by import and by check alike: the settings the
     Function App needs (platform settings and defaults left out), secrets as placeholders, app folders as the same
     folders under /home/site/wwwroot."""
+    names = sorted(values, key=lambda n: (n != "AZUREML_ENTRY_SCRIPT", n))
     assignments = [
-        f"{name}={_azure_value(function_root, name, value)}"
-        for name, value in values.items()
-        if _travels(function_root, name, value)
+        f"{name}={_azure_value(function_root, name, values[name])}"
+        for name in names
+        if _travels(function_root, name, values[name])
     ]
     return "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings " + (
         " ".join(shlex.quote(a) if "<" not in a else f'"{a}"' for a in assignments)

@@ -29,5 +29,5 @@ def function_app_python(root: Path, asked: str | None = None) -> tuple[str, str]
         return asked, "--python"
     recorded = recorded_python(root)
     if recorded:
-        return recorded, f"chosen by import ({MANIFEST})"
+        return recorded, f"chosen by import, {MANIFEST}"
     return wheels.default_python(), "this Python's"

@@ -636,7 +636,7 @@ def _report_settings(plan: Plan, say: Any) -> None:
     if odd:
         say(f"WARNING: app settings on Linux allow only letters, digits and _ in names: {', '.join(odd)}.")
     say("Set them on the Function App (it reads app settings, not local.settings.json; check prints the same line):")
-    say(f"  {settings_command(plan.target, settings)}")
+    say(f"  {settings_command(plan.target, json.loads(plan.local_settings).get('Values', {}))}")
     sources = [dest for _, dest in plan.copies] + [plan.target / laid for laid in plan.laid]
     hints = identity.hints(sorted(set(sources)), settings)
     if hints:
@@ -675,7 +675,7 @@ def _check(plan: Plan, out: TextIO) -> int:
     os.environ.update(plan.deployment.settings)
     print(file=out)
     print("Running python -m adapter check (in an environment built from requirements.txt alone):", file=out)
-    code = check.run(plan.target, out, python=plan.python, isolated=True)
+    code = check.run(plan.target, out, isolated=True)  # the Python import chose, from its manifest
     print(file=out)
     if code:
         print("Import done; the check found problems to fix before publishing (above).", file=out)

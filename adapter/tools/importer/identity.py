@@ -35,7 +35,7 @@ def hints(sources: list[Path], settings: Mapping[str, str]) -> list[str]:
         lines.append(
             f"{', '.join(references)} are Key Vault references: the Function App needs an identity to read them:"
         )
-    lines.append("  az functionapp identity assign --name <APP> --resource-group <RG>")
+    lines.append("  az functionapp identity assign --name <APP_NAME> --resource-group <RESOURCE_GROUP>")
     role = "Key Vault Secrets User" if vault or references or vault_settings else "<ROLE>"
     scope = "<KEY_VAULT_RESOURCE_ID>" if role.startswith("Key") else "<RESOURCE_ID>"
     lines.append(f'  az role assignment create --assignee <PRINCIPAL_ID_PRINTED_ABOVE> --role "{role}" --scope {scope}')
