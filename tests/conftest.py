@@ -41,6 +41,12 @@ SLOW = frozenset(
         "test_serve_hardening.py::test_a_stalled_body_gets_a_408_and_a_silent_connection_is_closed",
         "test_serve_hardening.py::test_a_request_head_dripped_slowly_gets_a_408_at_the_deadline",
         "test_check.py",  # `python -m adapter check` end to end, in a subprocess per case (scikit-learn pickles)
+        # Build the environment check builds from requirements.txt (uv or pip; cached in the user's cache folder).
+        "test_import_check.py::test_blue_imports_checks_ready_and_answers_through_serve_from_the_built_environment",
+        "test_import_check.py::test_a_custom_container_gets_every_missing_package_in_one_round",
+        "test_import_check.py::test_the_environment_never_builds_a_package",
+        "test_import_check.py::test_the_wheel_step_never_builds_a_package",
+        "test_import_check.py::test_a_pin_without_a_wheel_for_any_supported_python_says_retrain",
         "test_worker.py",  # the real Functions worker, over gRPC
         # 50,000 rows in batches through `serve`.
         "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",

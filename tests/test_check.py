@@ -34,10 +34,12 @@ def sample_app(tmp_path: Path) -> Path:
 
 
 def run_check(app: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    """`python -m adapter check` in `app`; without the wheel step (it asks PyPI) unless `args` say otherwise."""
+    """`python -m adapter check --here` in `app` (the script runs in this Python: these tests watch what it does
+    here; tests/test_import_check.py checks in the environment built from requirements.txt); without the wheel step
+    (it asks PyPI) unless `args` say otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
     env.update(env_extra)
-    command = [sys.executable, "-m", "adapter", "check", *(args or ("--no-wheels",))]
+    command = [sys.executable, "-m", "adapter", "check", "--here", *(args or ("--no-wheels",))]
     done = subprocess.run(command, cwd=app, env=env, capture_output=True, text=True, timeout=300)
     assert "Traceback" not in done.stdout + done.stderr
     return done

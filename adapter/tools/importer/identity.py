@@ -39,6 +39,11 @@ def hints(sources: list[Path], settings: Mapping[str, str]) -> list[str]:
     role = "Key Vault Secrets User" if vault or references or vault_settings else "<ROLE>"
     scope = "<KEY_VAULT_RESOURCE_ID>" if role.startswith("Key") else "<RESOURCE_ID>"
     lines.append(f'  az role assignment create --assignee <PRINCIPAL_ID_PRINTED_ABOVE> --role "{role}" --scope {scope}')
+    if references:
+        lines.append(
+            f"Key Vault references among the settings: {', '.join(references)}. The Function App resolves them "
+            "with its identity (Key Vault Secrets User on that vault); set them as app settings as they are."
+        )
     lines.append(
         "With a user-assigned identity instead, set AZURE_CLIENT_ID to its client id (ManagedIdentityCredential "
         "and DefaultAzureCredential read it). A secret can also be an app setting that is a Key Vault reference: "
