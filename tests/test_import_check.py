@@ -7,7 +7,6 @@ under the user's cache folder, and serve from it; the rest run in-process or wit
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import pickle
