@@ -87,7 +87,7 @@ def test_fails_on_a_missing_requirement(tmp_path: Path) -> None:
     done = run_check(app)
     assert done.returncode == 1
     line = next(n for n, text in enumerate((app / "score.py").read_text().splitlines(), 1) if "import pandas" in text)
-    assert f"score.py line {line} imports pandas (pandas): requirements.txt does not install it." in step(
+    assert f"score.py line {line} imports pandas (pandas): requirements.txt does not install it; add pandas." in step(
         done.stdout, "requirements.txt"
     )
     assert " ok " in step(done.stdout, "init()")  # installed here, so only the requirements step can tell
@@ -164,7 +164,7 @@ def test_optional_and_local_imports_need_no_requirement(tmp_path: Path) -> None:
     outcome = check_imports.check(tmp_path, script, [tmp_path])
     assert outcome.status is Status.FAIL
     assert outcome.details == (
-        "score.py line 11 imports sklearn.linear_model (scikit-learn): requirements.txt does not install it.",
+        "score.py line 11 imports sklearn.linear_model (scikit-learn): requirements.txt does not install it; add scikit-learn.",
     )
 
 

@@ -199,7 +199,7 @@ def test_v2_file_model_report_requirements_and_settings(tmp_path: Path, capsys: 
         "--flexconsumption-location <REGION> --runtime python --runtime-version 3.10",
         # The one app-settings line check prints too: the default entry script needs no setting.
         "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings "
-        "SCORING_TIMEOUT_MS=3000 SCORING_CONCURRENCY=2 OUTPUT_SCALE=2 ROUND_DIGITS=3",
+        "AzureWebJobsDisableHomepage=true OUTPUT_SCALE=2 ROUND_DIGITS=3 SCORING_CONCURRENCY=2 SCORING_TIMEOUT_MS=3000",
     ]
     assert "libgcc-ng (a system library conda installs; pip has no such package)" in out
     assert "Python 3.10: the environment asks for 3.9; 3.10 is the nearest Azure Functions supports" in out

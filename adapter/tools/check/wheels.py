@@ -229,7 +229,16 @@ def check(requirements: Path, python: str) -> Outcome:
         return Outcome.fail(
             f"{len(found)} requirement(s) without a wheel for {platform}: the remote build would fail", *found, *have
         )
-    return Outcome.ok(f"{len(have)} requirements{dependencies} have wheels for {platform}", *have)
+    summary = f"{len(have)} requirements{dependencies} have wheels for {platform}"
+    _, left_out = installable(requirements, python)
+    if left_out:  # never handed to pip here: the remote build would still run them
+        return Outcome.warn(
+            f"{summary}; {len(left_out)} line(s) not checked",
+            *(f"not checked: {line}" for line in left_out),
+            "The remote build installs these lines as written, which may build and run a package's code.",
+            *have,
+        )
+    return Outcome.ok(summary, *have)
 
 
 def _missing_line(missing: Missing, python: str) -> str:
