@@ -164,7 +164,8 @@ def test_optional_and_local_imports_need_no_requirement(tmp_path: Path) -> None:
     outcome = check_imports.check(tmp_path, script, [tmp_path])
     assert outcome.status is Status.FAIL
     assert outcome.details == (
-        "score.py line 11 imports sklearn.linear_model (scikit-learn): requirements.txt does not install it; add scikit-learn.",
+        "score.py line 11 imports sklearn.linear_model (scikit-learn): requirements.txt does not install it; "
+        "add scikit-learn.",
     )
 
 
