@@ -47,6 +47,7 @@ SLOW = frozenset(
         "test_import_check.py::test_the_environment_never_builds_a_package",
         "test_import_check.py::test_the_wheel_step_never_builds_a_package",
         "test_import_check.py::test_a_pin_without_a_wheel_for_any_supported_python_says_retrain",
+        "test_import_check.py::test_each_shape_imports_and_checks_ready_without_a_manual_edit",  # two processes each
         "test_worker.py",  # the real Functions worker, over gRPC
         # 50,000 rows in batches through `serve`.
         "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",

@@ -379,3 +379,29 @@ def test_a_custom_container_gets_every_missing_package_in_one_round(examples: Pa
     assert "add joblib to it" in step(done.stdout, "entry script imports")
     strict = run_adapter(app, "import", deployment, "--strict")
     assert strict.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("deployment", "models"),
+    [
+        ("kubernetes/kubernetes-blue-deployment.yml", ()),
+        ("managed/inference-schema/deployment-pandas.yml", ("azureml-infschema:1=iris-model/models",)),
+        ("managed/binary-payloads/binary-payloads-deployment.yml", ()),
+        ("managed/openapi/deployment.yml", ()),
+        ("managed/minimal-single-model.yml", ("minimalregistered:1=model-1/model",)),
+    ],
+)
+def test_each_shape_imports_and_checks_ready_without_a_manual_edit(
+    deployment: str, models: tuple[str, ...], examples: Path, tmp_path: Path
+) -> None:
+    """The other shapes of the issue, checked in this Python (`--here`): the environment build is the end-to-end
+    tests' part."""
+    app = app_copy(tmp_path)
+    given = [arg for model in models for arg in ("--model", model.replace("=", f"={examples}/", 1))]
+    done = run_adapter(app, "import", str(examples / deployment), "--no-check", *given)
+    assert done.returncode == 0, done.stdout + done.stderr
+    checked = run_adapter(app, "check", "--here", "--no-wheels", timeout=300)
+    assert checked.returncode == 0 and "Ready to publish" in checked.stdout, checked.stdout
+    if "pandas" in deployment:
+        assert "200 in " in step(checked.stdout, "run() answers the example")
+        assert '{"Category": ["Virginica"]}' in step(checked.stdout, "run() answers the example")
