@@ -405,3 +405,35 @@ def test_each_shape_imports_and_checks_ready_without_a_manual_edit(
     if "pandas" in deployment:
         assert "200 in " in step(checked.stdout, "run() answers the example")
         assert '{"Category": ["Virginica"]}' in step(checked.stdout, "run() answers the example")
+
+
+def test_version_advice_never_asks_for_a_pin_that_cannot_install() -> None:
+    import warnings as stdlib_warnings
+
+    from adapter.tools.check import watch
+
+    class InconsistentVersionWarning(UserWarning):
+        def __init__(self, original: str) -> None:
+            super().__init__("version mismatch")
+            self.original_sklearn_version = original
+            self.current_sklearn_version = "1.7.0"
+            self.estimator_name = "LinearRegression"
+
+    def advice(original: str) -> str:
+        message = stdlib_warnings.WarningMessage(InconsistentVersionWarning(original), UserWarning, "x.py", 1)
+        return watch.describe_warning(message)
+
+    old = advice("0.24.2")
+    assert "needs retraining or re-saving with a current library" in old and "pin scikit-learn==0.24.2" not in old
+    assert "pin scikit-learn==1.6.1 in requirements.txt" in advice("1.6.1")
+    missing = wheels.Missing("numpy==1.19.5", ("1.21.2", "1.26.4"))
+    assert "this model needs retraining or re-saving" in wheels._missing_line(missing, "3.10")
+    assert "or pick Python 3.10" in wheels._missing_line(missing, "3.11")
+
+
+def test_numpy_2_meeting_a_numpy_1_build_gets_its_fix(tmp_path: Path) -> None:
+    from adapter.tools.check import cli as check
+
+    error = ValueError("numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header")
+    outcome = check._failure(check._State(tmp_path), "raised", error)
+    assert "bound numpy below 2 in requirements.txt (numpy>=1.26,<2" in "\n".join(outcome.details)

@@ -517,6 +517,11 @@ def _failure(state: _State, what: str, ex: BaseException) -> Outcome:
         details.append(_model_not_bundled(state.settings.app_root, *requested))
     elif isinstance(ex, ModuleNotFoundError):
         details.append(_missing_module(ex.name or "", _unpickling(ex)))
+    elif "numpy.dtype size changed" in str(ex) or "compiled using NumPy 1.x" in str(ex):
+        details.append(
+            "A library built against NumPy 1 met NumPy 2: bound numpy below 2 in requirements.txt (numpy>=1.26,<2, "
+            "as import writes for such pins), or pin a release of that library built for NumPy 2."
+        )
     elif isinstance(ex, OSError) or type(ex).__name__ in ("WebserviceException", "ModelNotFoundException"):
         details.append(_model_dir_listing())
     output = state.output.getvalue().splitlines()[-OUTPUT_LINES:]

@@ -250,6 +250,12 @@ def _missing_line(missing: Missing, python: str) -> str:
         which = "no release has one"
     what = f"{missing.requirement} (a dependency)" if missing.dependency else missing.requirement
     fix = f"pin a version with a wheel for {python}{other}"
+    if alternative is None and not missing.dependency and "==" in missing.requirement:
+        # 3.10 is the oldest Python Functions runs: a pin older than every wheel for it has none anywhere.
+        fix = (
+            "no Python Azure Functions supports has it, so this model needs retraining or re-saving with a current "
+            "library; pin one of the versions that have a wheel"
+        )
     return f"{what}: no wheel for Python {python} on Linux x86_64 ({which}); {fix}."
 
 
