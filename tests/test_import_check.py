@@ -437,3 +437,17 @@ def test_numpy_2_meeting_a_numpy_1_build_gets_its_fix(tmp_path: Path) -> None:
     error = ValueError("numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header")
     outcome = check._failure(check._State(tmp_path), "raised", error)
     assert "bound numpy below 2 in requirements.txt (numpy>=1.26,<2" in "\n".join(outcome.details)
+
+
+def test_an_adapter_requirement_missing_is_named_not_reported_as_a_bug() -> None:
+    from adapter.tools.check.report import guarded
+
+    def step() -> None:
+        import werkzeug_not_installed_here  # type: ignore[import-not-found]  # noqa: F401
+
+    outcome = guarded(step)  # type: ignore[arg-type]
+    assert (
+        outcome.summary
+        == "requirements.txt does not install 'werkzeug_not_installed_here', which the adapter itself needs"
+    )
+    assert "please report it" not in "\n".join(outcome.details)

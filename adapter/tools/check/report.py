@@ -91,6 +91,12 @@ def guarded(step: Callable[[], Outcome]) -> Outcome:
     """The step's outcome, tidied; a bug in a step is its failure and must not hide the other steps' results."""
     try:
         outcome = step()
+    except ModuleNotFoundError as ex:  # the adapter's own import, in an environment without its requirements
+        outcome = Outcome.fail(
+            f"requirements.txt does not install {ex.name!r}, which the adapter itself needs",
+            "Keep the adapter's own lines in requirements.txt (azure-functions, inference-schema, numpy, pandas, "
+            "pillow, requests, werkzeug): Azure installs nothing else.",
+        )
     except Exception as ex:
         frame = traceback.extract_tb(ex.__traceback__)[-1]
         outcome = Outcome.fail(
