@@ -269,7 +269,9 @@ def test_a_model_pickled_with_another_version_is_a_warning_naming_both(pickled_m
         f"the model (LogisticRegression) was pickled with scikit-learn 0.24.2, you install {version('scikit-learn')}"
         in init
     )
-    assert "pin scikit-learn==0.24.2 in requirements.txt" in init
+    # 0.24.2 has no wheel for any Python Azure Functions supports: a pin would be advice no one can follow.
+    assert "needs retraining or re-saving with a current library" in init
+    assert "pin scikit-learn==0.24.2" not in init
 
 
 def test_an_ml_library_without_a_pinned_version_is_a_warning(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def build(requirements: Path, python: str, *, use_uv: bool | None = None) -> Bui
         raise BuildFailed("uv is not installed", "python -m pip install uv")
     installer = "uv" if uv else "pip"
     folder = cache_root() / f"py{interpreter.version}-{installer}-{key(lines, interpreter, installer)}"
-    venv_python = folder / "bin" / "python"
+    venv_python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     started = time.perf_counter()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _locked(folder.with_name(folder.name + ".lock")):
