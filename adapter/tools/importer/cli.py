@@ -194,16 +194,9 @@ def _plan_previous(plan: Plan) -> None:
     previous = plan.previous
     if previous is None:
         return
-    writing = {dest.relative_to(plan.target).as_posix() for _, dest in plan.copies}
-    unchanged = {dest for dest in previous.files if dest not in writing and _laid_again(plan, dest)}
-    plan.stale_files = manifest.stale_files(plan.target, previous, writing | unchanged)
+    plan.stale_files = manifest.stale_files(plan.target, previous, plan.laid)
     keep = {f"{m.name}/{m.version}" for m in plan.deployment.models if m.path is not None}
     plan.stale_models = [m for m in previous.models if m not in keep and (plan.target / models.BUNDLE / m).is_dir()]
-
-
-def _laid_again(plan: Plan, relative: str) -> bool:
-    """Whether the new deployment has this file too (identical, so not copied)."""
-    return relative in plan.laid
 
 
 def _plan_code(plan: Plan, replace: bool) -> None:
