@@ -304,14 +304,16 @@ def test_importing_again_is_idempotent_and_replace_overwrites(
 
 def test_ends_with_check(tmp_path: Path) -> None:
     app = app_copy(tmp_path)
-    done = run_import(str(DEPLOYMENTS / "v2_folder_model" / "deployments" / "green-deployment.yml"), cwd=app)
+    # The file model's environment (numpy, scikit-learn, joblib): the folder model's torch would make the check's
+    # environment gigabytes of CUDA wheels.
+    done = run_import(str(DEPLOYMENTS / "v2_file_model" / "deployment.yml"), cwd=app)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Running python -m adapter check (in an environment built from requirements.txt alone):" in done.stdout
     assert "environment from requirements.txt" in done.stdout
     assert done.stdout.rstrip().endswith("Import done; the check passed.")
-    assert "entry script score.py" in done.stdout and "keyword-model 1" in done.stdout
+    assert "entry script score.py" in done.stdout and "linear-model 3" in done.stdout
     assert "Ready to publish" in done.stdout
-    assert (app / "features.py").is_file()  # the default target is the app the command runs from
+    assert (app / "models" / "linear-model" / "3" / "linear.json").is_file()  # the default target: this app
 
 
 def write(path: Path, text: str) -> Path:
