@@ -36,6 +36,7 @@ from adapter.openapi import powerquery
 from adapter.openapi.powerquery import PowerQueryError
 from adapter.openapi.swagger import DEFAULT_VERSION, Documents, SwaggerNotFound, UserSwaggerError
 from adapter.script import request_conversion
+from adapter.script.entry_script import EntryScript
 from adapter.script.scorer import Scorer, ScriptFailed
 from adapter.settings import ConfigError, HttpSettings, Settings
 
@@ -144,17 +145,10 @@ class Deployment:
             raise HttpError(411, CHUNKED)
         script = scorer.ready(deadline)
         try:
-            invocation = scorer.call(script, req)
+            return score_answer(scorer, script, req)
         except ScriptFailed as ex:
             logger.error("run() raised an exception", exc_info=ex.error)
             raise ex.detailed() if self.http.error_details else ex from None
-        try:
-            response = from_run_output(invocation.output)
-        except BaseException:  # even a generator body raising SystemExit: JSON, and the process lives on
-            logger.exception("run() returned a value that cannot be sent as an HTTP answer")
-            return error_response(500, INTERNAL_ERROR)
-        response.headers[EXEC_MS_HEADER] = f"{invocation.elapsed_ms:.3f}"
-        return response
 
     def _health(self, req: func.HttpRequest, context: func.Context | None) -> func.HttpResponse:
         """The liveness probe: alive as soon as the process is, without the entry script, even when misconfigured."""
@@ -198,6 +192,24 @@ def _body_dropped(req: func.HttpRequest) -> bool:
     carries one: GET, HEAD, OPTIONS and DELETE requests have no body to lose and are answered as usual."""
     chunked = "chunked" in req.headers.get("transfer-encoding", "").lower()
     return chunked and req.method in BODY_METHODS and not req.get_body()
+
+
+def score_answer(scorer: Scorer, script: EntryScript, req: func.HttpRequest) -> func.HttpResponse:
+    """The answer to a scoring request once the script is ready: `run()` called as /score calls it, its output
+    turned into the response (behind the guard: an output that cannot be sent is the JSON 500, never a crash), with
+    run()'s time in `x-ms-run-fn-exec-ms`. The one answer for `/score` and for `python -m adapter check`.
+
+    Raises `HttpError` (a request `run()` cannot take, a timeout, a busy runner) for the caller's error answer, and
+    `ScriptFailed` when `run()` raises, carrying the script's exception.
+    """
+    invocation = scorer.call(script, req)
+    try:
+        response = from_run_output(invocation.output)
+    except BaseException:  # even a generator body raising SystemExit: JSON, and the process lives on
+        logger.exception("run() returned a value that cannot be sent as an HTTP answer")
+        return error_response(500, INTERNAL_ERROR)
+    response.headers[EXEC_MS_HEADER] = f"{invocation.elapsed_ms:.3f}"
+    return response
 
 
 def _no_input(req: func.HttpRequest) -> func.HttpResponse:

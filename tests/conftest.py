@@ -56,6 +56,21 @@ SLOW = frozenset(
         "test_serve_hardening.py::test_a_stalled_body_gets_a_408_and_a_silent_connection_is_closed",
         "test_serve_hardening.py::test_a_request_head_dripped_slowly_gets_a_408_at_the_deadline",
         "test_check.py",  # `python -m adapter check` end to end, in a subprocess per case (scikit-learn pickles)
+        # Build the environment check builds from requirements.txt (uv or pip; cached in the user's cache folder).
+        "test_import_check.py::test_blue_imports_checks_ready_and_answers_through_serve_from_the_built_environment",
+        "test_import_check.py::test_a_custom_container_gets_every_missing_package_in_one_round",
+        "test_import_check.py::test_the_environment_never_builds_a_package",
+        "test_import_check.py::test_the_wheel_step_never_builds_a_package",
+        "test_import_check.py::test_a_pin_without_a_wheel_for_any_supported_python_says_retrain",
+        "test_import_check.py::test_each_shape_imports_and_checks_ready_without_a_manual_edit",  # two processes each
+        # Imports that resolve their requirements with pip (1-6 s each), and a check in a subprocess.
+        "test_import_check.py::test_a_gpu_instance_warns_first_and_conda_only_runtimes_are_dropped",
+        "test_import_check.py::test_hosting_settings_are_listed_with_what_plays_their_part",
+        "test_import_check.py::test_an_old_environment_resolves_with_numpy_bounded_and_the_apps_lower_bound_kept",
+        "test_import_check.py::test_a_new_import_removes_the_previous_deployments_files",
+        "test_import_check.py::test_import_and_check_print_one_app_settings_command",
+        "test_import_check.py::test_a_script_using_an_identity_gets_the_commands_that_give_one",
+        "test_import_check.py::test_check_answers_as_score_does_when_run_returns_what_cannot_be_sent",
         "test_worker.py",  # the real Functions worker, over gRPC
         # 50,000 rows in batches through `serve`.
         "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",

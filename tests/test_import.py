@@ -197,13 +197,16 @@ def test_v2_file_model_report_requirements_and_settings(tmp_path: Path, capsys: 
     assert {k: values[k] for k in expected} == expected
     az = [line.strip() for line in out.splitlines() if line.strip().startswith("az functionapp")]
     assert az == [
-        "az functionapp config appsettings set --name <APP> --resource-group <RG> --settings "
-        "AZUREML_ENTRY_SCRIPT=score.py SCORING_TIMEOUT_MS=3000 SCORING_CONCURRENCY=2 OUTPUT_SCALE=2 ROUND_DIGITS=3"
+        "az functionapp create --name <APP_NAME> --resource-group <RESOURCE_GROUP> --storage-account <STORAGE> "
+        "--flexconsumption-location <REGION> --runtime python --runtime-version 3.10",
+        # The one app-settings line check prints too: the default entry script needs no setting.
+        "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings "
+        "AzureWebJobsDisableHomepage=true OUTPUT_SCALE=2 ROUND_DIGITS=3 SCORING_CONCURRENCY=2 SCORING_TIMEOUT_MS=3000",
     ]
     assert "libgcc-ng (a system library conda installs; pip has no such package)" in out
-    assert "the environment asks for 3.9, which Azure Functions does not support" in out
-    assert "--runtime-version 3.10, the closest" in out
-    assert "instance_type, instance_count" in out
+    assert "Python 3.10: the environment asks for 3.9; 3.10 is the nearest Azure Functions supports" in out
+    assert "instance_type: the plan's instance memory" in out and "instance_count: scaling is the platform's" in out
+    assert json.loads((app / ".import-manifest.json").read_text())["python"] == "3.10"
 
 
 def test_v2_folder_model_maps_conda_names_and_follows_pip_includes(
@@ -222,9 +225,10 @@ def test_v2_folder_model_maps_conda_names_and_follows_pip_includes(
     assert block == ["pandas==2.1.*", "torch>=2.0,<3", "regex==2024.5.15"]
     assert "inference-schema[pandas-support]>=1.8,<2" in requirements
     assert "azureml-defaults" not in requirements and "cudatoolkit" not in requirements
-    assert "cudatoolkit=11.8 (a system library" in out
+    assert "cudatoolkit=11.8 (conda-only: a CUDA or MKL runtime" in out
     assert "azureml-defaults~=1.55 (the AML inference server: the adapter replaces it)" in out
-    assert "asks for 3.11, which Azure Functions supports" in out
+    assert "Python 3.11: the environment asks for 3.11" in out
+    assert "--runtime python --runtime-version 3.11" in out
 
 
 def test_v1_source_directory_keeps_its_name_and_amlignore_applies(
@@ -293,10 +297,8 @@ def test_importing_again_is_idempotent_and_replace_overwrites(
     assert snapshot(app) == first  # the requirements block replaced, not appended again
     (fixture / "onlinescoring" / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return 1\n")
     (fixture / "model" / "linear.json").write_text('{"weights": [1, 1, 1], "bias": 0}')
-    code, _, err = import_in_process(capsys, deployment, "--into", str(app), "--no-check")
-    assert code == 2 and "would overwrite different files" in err and "score.py" in err
-    assert snapshot(app) == first
-    code, out, _ = import_in_process(capsys, deployment, "--into", str(app), "--no-check", "--replace")
+    # What the previous import wrote is that deployment's: the new import replaces it without --replace.
+    code, out, _ = import_in_process(capsys, deployment, "--into", str(app), "--no-check")
     assert code == 0 and "overwritten: score.py" in out
     assert (app / "score.py").read_text().endswith("return 1\n")
     assert json.loads((app / "models" / "linear-model" / "3" / "linear.json").read_text())["bias"] == 0
@@ -304,12 +306,16 @@ def test_importing_again_is_idempotent_and_replace_overwrites(
 
 def test_ends_with_check(tmp_path: Path) -> None:
     app = app_copy(tmp_path)
-    done = run_import(str(DEPLOYMENTS / "v2_folder_model" / "deployments" / "green-deployment.yml"), cwd=app)
+    # The file model's environment (numpy, scikit-learn, joblib): the folder model's torch would make the check's
+    # environment gigabytes of CUDA wheels.
+    done = run_import(str(DEPLOYMENTS / "v2_file_model" / "deployment.yml"), cwd=app)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Running python -m adapter check:" in done.stdout
-    assert "entry script score.py" in done.stdout and "keyword-model 1" in done.stdout
+    assert "Running python -m adapter check (in an environment built from requirements.txt alone):" in done.stdout
+    assert "environment from requirements.txt" in done.stdout
+    assert done.stdout.rstrip().endswith("Import done; the check passed.")
+    assert "entry script score.py" in done.stdout and "linear-model 3" in done.stdout
     assert "Ready to publish" in done.stdout
-    assert (app / "features.py").is_file()  # the default target is the app the command runs from
+    assert (app / "models" / "linear-model" / "3" / "linear.json").is_file()  # the default target: this app
 
 
 def write(path: Path, text: str) -> Path:
@@ -509,8 +515,8 @@ def test_what_conda_has_and_pip_does_not_is_listed_not_guessed() -> None:
     )
     assert converted.python == "3.10"
     assert [line.text for line in converted.lines] == ["numpy"]
-    assert [item.split(" (")[0] for item in converted.unmapped] == ["mkl", "_libgcc_mutex", "numpy 1.2|1.4"]
-    assert [item.split(" (")[0] for item in converted.dropped] == ["python=3.10", "pip", "azureml-defaults"]
+    assert [item.split(" (")[0] for item in converted.unmapped] == ["_libgcc_mutex", "numpy 1.2|1.4"]
+    assert [item.split(" (")[0] for item in converted.dropped] == ["python=3.10", "pip", "mkl", "azureml-defaults"]
 
 
 def test_merge_keeps_the_apps_lines_and_replaces_its_own_block() -> None:

@@ -29,11 +29,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from adapter import host_config, models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError, Settings
+from adapter.tools.check import distributions, environment, target, wheels
 from adapter.tools.check import imports as check_imports
 from adapter.tools.check import package as check_package
+from adapter.tools.check import pickles as check_pickles
+from adapter.tools.check import probe as check_probe
 from adapter.tools.check import watch as check_watch
-from adapter.tools.check import wheels
-from adapter.tools.check.report import Outcome, Reporter, Status, captured
+from adapter.tools.check.report import Outcome, Reporter, Status, captured, guarded
 
 if TYPE_CHECKING:
     import azure.functions as func
@@ -64,6 +66,10 @@ class _State:
     applied: list[str] = field(default_factory=list)
     #: What the script's code loaded, warned and wrote while it ran; None until the import step.
     watch: check_watch.Watch | None = None
+    #: Run the script in the environment built from requirements.txt.
+    isolated: bool = False
+    #: That environment's process, running the script's steps.
+    probe: check_probe.Probe | None = None
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,17 +77,29 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument(
         "--python",
         type=_python_version,
-        default=wheels.default_python(),
-        help="the Function App's Python version, for the wheel check (default: this Python's, "
+        default=None,
+        help="the Function App's Python version (default: the one import chose, else this Python's, "
         f"{wheels.default_python()})",
     )
     check.add_argument(
         "--no-wheels", action="store_true", help="skip asking the package index for wheels (offline, or in a hurry)"
     )
+    check.add_argument(
+        "--here",
+        action="store_true",
+        help="run the script in this Python environment instead of one built from requirements.txt alone",
+    )
+    check.add_argument("--probe-fd", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    return run(FUNCTION_APP_ROOT, out, python=args.python, check_wheels=not args.no_wheels)
+    if args.probe_fd is not None:
+        return probe_child(FUNCTION_APP_ROOT, args.probe_fd, args.python or wheels.default_python())
+    return run(FUNCTION_APP_ROOT, out, python=args.python, check_wheels=not args.no_wheels, isolated=not args.here)
+
+
+#: The steps that run the script's code: in the environment built from requirements.txt (`probe`), or here.
+SCRIPT_STEPS: list[tuple[str, Callable[[_State], Outcome]]] = []
 
 
 def run(
@@ -91,33 +109,92 @@ def run(
     *,
     python: str | None = None,
     check_wheels: bool = True,
+    isolated: bool = False,
 ) -> int:
+    """The check of the app in `root`; `isolated`: the script runs in an environment built from requirements.txt
+    alone, for the Function App's Python (else in this process)."""
     applied = host_config.load_local_settings(root)
-    print(f"Checking the function app in {root} before publishing", file=out)
+    python, chosen = target.function_app_python(root, python)
+    print(f"Checking the function app in {root} before publishing, for Python {python} ({chosen})", file=out)
     if applied:
         print(f"(local.settings.json sets {', '.join(sorted(applied))})", file=out)
     print(file=out)
-    state = _State(root, python=python or wheels.default_python(), check_wheels=check_wheels, applied=applied)
+    state = _State(root, python=python, check_wheels=check_wheels, applied=applied, isolated=isolated)
+    if isolated:  # the script's steps read the settings in the environment; the package steps need them here
+        with contextlib.suppress(ConfigError):
+            state.settings = Settings.from_env()
     steps: list[tuple[str, Callable[[_State], Outcome]]] = [
         ("Python version", _python),
-        ("configuration", _configuration),
         ("app settings", lambda s: check_package.app_settings(s.root, s.applied)),
-        ("models bundle", _models),
-        ("entry script imports", _import),
-        ("init()", _init),
-        ("run() answers the example", _run_example),
-        ("app folder stays unchanged", _writes),
-        ("swagger documents", _swagger),
-        ("Power BI shape", _powerbi),
-        ("requirements.txt", _requirements),
+    ]
+    if isolated:
+        steps.append(("environment from requirements.txt", _environment))
+        steps += [(title, _from_probe) for title, _ in SCRIPT_STEPS]
+    else:
+        steps += SCRIPT_STEPS
+    steps += [
         (f"wheels for Python {state.python}", _wheels),
         (".funcignore", _funcignore),
         ("package", lambda s: check_package.package(s.root)),
     ]
     reporter = Reporter(out, len(steps))
-    for title, step in steps:
-        reporter.run(title, functools.partial(step, state))
+    try:
+        for title, step in steps:
+            reporter.run(title, functools.partial(step, state))
+    finally:
+        if state.probe is not None:
+            state.probe.close()
     return reporter.finish()
+
+
+def probe_child(root: Path, fd: int, python: str) -> int:
+    """The script's steps, run by the environment's Python, each outcome a JSON line on `fd` (see probe.py)."""
+    host_config.load_local_settings(root)
+    state = _State(root, python=python, check_wheels=False)
+    with os.fdopen(fd, "w", encoding="utf-8") as pipe:
+        for _, step in SCRIPT_STEPS:
+            pipe.write(check_probe.encode(guarded(functools.partial(step, state))))
+            pipe.flush()
+    return 0
+
+
+def _environment(state: _State) -> Outcome:
+    requirements = state.root / "requirements.txt"
+    if not requirements.is_file():
+        return Outcome.fail("requirements.txt is missing", "It is all Azure installs: the adapter's lines at least.")
+    try:
+        built = environment.build(requirements, state.python)
+    except environment.BuildFailed as ex:
+        return Outcome.fail(
+            f"requirements.txt does not install on Python {state.python}: {ex.summary}",
+            *ex.details,
+            "The remote build would fail the same way. The wheels step below names each requirement without a "
+            "wheel, with the versions that have one.",
+        )
+    except (OSError, ValueError) as ex:
+        return Outcome.fail(f"the environment could not be built: {type(ex).__name__}: {ex}")
+    state.probe = check_probe.Probe(built.python, state.root, ["--python", state.python])
+    how = "cached" if built.cached else f"built with {built.installer} in {_duration(built.seconds)}"
+    summary = f"Python {built.interpreter.version} with requirements.txt only ({how})"
+    details = [f"in {built.python.parent.parent}", *(f"left out: {line}" for line in built.left_out)]
+    if built.installer == "pip" and not built.cached:
+        details.append("python -m pip install uv makes this step take seconds (the check uses uv when it is there).")
+    if built.interpreter.version != state.python:
+        return Outcome.warn(
+            f"no Python {state.python} here: the script runs on {built.interpreter.version}, another version than "
+            "the Function App's",
+            f"Install Python {state.python} (pyenv install {state.python}) to try the script on it.",
+            *details,
+        )
+    if built.left_out:
+        return Outcome.warn(summary, *details)
+    return Outcome.ok(summary, *details)
+
+
+def _from_probe(state: _State) -> Outcome:
+    if state.probe is None:
+        return Outcome.skip("no environment to run the script in")
+    return state.probe.next()
 
 
 def _python_version(text: str) -> str:
@@ -130,10 +207,10 @@ def _python(state: _State) -> Outcome:
     major, minor = (int(part) for part in state.python.split("."))
     outcome = check_package.python_version((major, minor))
     local = wheels.default_python()
-    if local == state.python:
+    if local == state.python or state.isolated:
         return outcome
     here = (
-        f"This check runs the script on Python {local}: import, init() and run() are tried on {local}, "
+        f"With --here this check runs the script on Python {local}: import, init() and run() are tried on {local}, "
         f"the wheels are checked for {state.python}."
     )
     return Outcome(outcome.status, outcome.summary, (*outcome.details, here))
@@ -272,24 +349,25 @@ def _example_request(example: Any) -> func.HttpRequest:
 def _invoke(
     script: EntryScript, settings: Settings, request: func.HttpRequest
 ) -> tuple[func.HttpResponse, float | None]:
-    """The request through the script, as /score calls it: its answer and run()'s time in ms (None when the request
-    is refused before run(), with its error answer). An exception of run() propagates, for the check to show where
-    it was raised."""
+    """The request answered as /score answers it (`deployment.score_answer`: the same call, output guard and
+    error answers), with run()'s time in ms (None when the request is refused before run()). An exception of run()
+    propagates, for the check to show where it was raised."""
+    from adapter.deployment import EXEC_MS_HEADER, score_answer
     from adapter.errors import HttpError
-    from adapter.http.responses import from_error, from_run_output
+    from adapter.http.responses import from_error
     from adapter.script.input_parsers import InputError
     from adapter.script.scorer import Scorer, ScriptFailed
 
     try:
-        # The same call /score makes: arguments from the request, on the runner, with the timeout.
-        invocation = Scorer(settings).call(script, request)
+        response = score_answer(Scorer(settings), script, request)
     except ScriptFailed as ex:
         raise ex.error from None
     except InputError as ex:
         return from_error(ex), None
     except HttpError as ex:  # a timeout: run() ran, and this is what the client gets
         return from_error(ex), settings.scoring_timeout_ms
-    return from_run_output(invocation.output), invocation.elapsed_ms
+    elapsed = response.headers.get(EXEC_MS_HEADER)
+    return response, float(elapsed) if elapsed else 0.0
 
 
 _NOT_JSON = object()
@@ -369,10 +447,41 @@ def _requirements(state: _State) -> Outcome:
     local = [state.settings.app_root] + ([state.settings.source_dir] if state.settings.source_dir else [])
     loaded, importers = (state.watch.modules, state.watch.importers) if state.watch else (None, None)
     try:
-        return check_imports.check(state.root, state.settings.entry_script, local, loaded, importers)
+        outcome = check_imports.check(state.root, state.settings.entry_script, local, loaded, importers)
     except SyntaxError as ex:  # the import step has said where; the imports cannot be read until it is fixed
         where = _shown(Path(ex.filename), state.root) if ex.filename else "a file"
         return Outcome.skip(f"{where} has a syntax error (line {ex.lineno}), so its imports cannot be read")
+    return _with_model_needs(state, outcome)
+
+
+def _with_model_needs(state: _State, outcome: Outcome) -> Outcome:
+    """Add what the bundled pickles need and nothing installs (read from their opcodes, so a model that did not
+    load yet is covered too): every missing package in one round, with the line to add."""
+    assert state.settings is not None
+    folder = Path(os.environ.get("AZUREML_MODEL_DIR") or state.settings.app_root / models.BUNDLE)
+    if not folder.is_dir():
+        return outcome
+    needed = check_pickles.scan(folder)
+    text = "\n".join((outcome.summary, *outcome.details))
+    missing = []
+    for module, files in sorted(needed.modules.items()):
+        if module in sys.stdlib_module_names or _findable(module):
+            continue
+        dist = distributions.to_install(module)
+        if re.search(rf"\b{re.escape(dist)}\b", text):
+            continue  # already named by an import
+        version = needed.versions.get(dist)
+        pin = f"{dist}=={version}" if version else dist
+        saved = f", saved with {version}" if version else ""
+        missing.append(
+            f"the model {models.BUNDLE}/{files[0]} needs {module} ({dist}{saved}) to load: add {pin} to "
+            "requirements.txt."
+        )
+    if not missing:
+        return outcome
+    details = [*outcome.details, *missing] if outcome.status is Status.FAIL else [*missing, *outcome.details]
+    count = len(missing) + (int(outcome.summary.split()[0]) if outcome.status is Status.FAIL else 0)
+    return Outcome.fail(f"{count} import(s) not installed by requirements.txt", *details)
 
 
 def _wheels(state: _State) -> Outcome:
@@ -408,6 +517,11 @@ def _failure(state: _State, what: str, ex: BaseException) -> Outcome:
         details.append(_model_not_bundled(state.settings.app_root, *requested))
     elif isinstance(ex, ModuleNotFoundError):
         details.append(_missing_module(ex.name or "", _unpickling(ex)))
+    elif "numpy.dtype size changed" in str(ex) or "compiled using NumPy 1.x" in str(ex):
+        details.append(
+            "A library built against NumPy 1 met NumPy 2: bound numpy below 2 in requirements.txt (numpy>=1.26,<2, "
+            "as import writes for such pins), or pin a release of that library built for NumPy 2."
+        )
     elif isinstance(ex, OSError) or type(ex).__name__ in ("WebserviceException", "ModelNotFoundException"):
         details.append(_model_dir_listing())
     output = state.output.getvalue().splitlines()[-OUTPUT_LINES:]
@@ -416,13 +530,24 @@ def _failure(state: _State, what: str, ex: BaseException) -> Outcome:
     return Outcome.fail(f"{what} {type(ex).__name__}: {ex}", *details)
 
 
+def _findable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _missing_module(name: str, unpickling: bool) -> str:
     """A module missing from a package that is installed is a version mismatch (an old pickle names modules the
     library has since moved), not something to install."""
     top = name.split(".")[0]
     installed = top != name and importlib.util.find_spec(top) is not None
     if not installed:
-        return f"Install what provides {name!r} and list it in requirements.txt, which Azure installs."
+        dist = distributions.to_install(name)
+        return (
+            f"requirements.txt does not install {name!r}: add {dist} to it (it is all Azure installs; the "
+            "requirements.txt step below lists everything missing)."
+        )
     dists = sorted(check_imports.distributions(top)) or [top]
     versions = ", ".join(f"{d} {check_imports.installed_version(d) or ''}".strip() for d in dists)
     if unpickling:
@@ -514,3 +639,16 @@ def _duration(seconds: float) -> str:
 def _excerpt(body: bytes) -> str:
     text = body.decode("utf-8", "replace")
     return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
+
+
+SCRIPT_STEPS[:] = [
+    ("configuration", _configuration),
+    ("models bundle", _models),
+    ("entry script imports", _import),
+    ("init()", _init),
+    ("run() answers the example", _run_example),
+    ("app folder stays unchanged", _writes),
+    ("swagger documents", _swagger),
+    ("Power BI shape", _powerbi),
+    ("requirements.txt", _requirements),
+]

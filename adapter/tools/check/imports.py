@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from adapter.azureml.shim import ALIASES
+from adapter.tools.check.distributions import to_install
 from adapter.tools.check.report import Outcome
 
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
@@ -206,7 +207,7 @@ def check(
             if _needs_nothing(imp, [file.parent, *local_dirs]):
                 continue
             installed = distributions(imp.module)
-            dists = frozenset(installed or {normalize(imp.top)})
+            dists = frozenset(installed or {normalize(to_install(imp.module))})
             if dists in checked or dists & direct.keys():
                 continue
             checked.add(dists)
@@ -217,8 +218,8 @@ def check(
             elif imp.module.startswith("azureml.core"):
                 failures.append(f"{shown}: not installed; `from azureml.core.model import Model` needs nothing.")
             else:
-                here = "" if installed else " (nor is it installed here)"
-                failures.append(f"{shown}: requirements.txt does not install it{here}.")
+                add = ", ".join(sorted(dists))
+                failures.append(f"{shown}: requirements.txt does not install it; add {add}.")
     loaded_failures, loaded_warnings = _loaded(loaded or {}, importers or {}, local_dirs, closure, checked)
     failures += loaded_failures
     warnings += loaded_warnings + _unpinned(listed, closure, loaded or {})
@@ -240,7 +241,7 @@ def _loaded(
     library that another missing one pulls in is not repeated, one a library imports optionally is not needed)."""
     missing: dict[str, tuple[str, str]] = {}
     for module, step in loaded.items():
-        if _provided(module, local_dirs):
+        if provided(module, local_dirs):
             continue
         dists = frozenset(distributions(module))
         if not dists or dists & closure.keys() or (dists in checked and not dists & missing.keys()):
@@ -271,7 +272,7 @@ def _loaded(
 def _optional_import(importer: str | None, dist: str, local_dirs: list[Path]) -> bool:
     """Whether `dist` was imported by a library that does not require it: an optional import that library does
     without (joblib tries psutil). Imported by pickle, the script or the standard library, it is needed."""
-    if importer is None or _provided(importer, local_dirs):
+    if importer is None or provided(importer, local_dirs):
         return False
     owners = distributions(importer) - {dist}
     if not owners:
@@ -316,7 +317,7 @@ def _unpinned(listed: list[Requirement], closure: dict[str, str], loaded: Mappin
     return found
 
 
-def _provided(module: str, local_dirs: list[Path]) -> bool:
+def provided(module: str, local_dirs: list[Path]) -> bool:
     """Standard library, the adapter (and the `azureml` names it serves), or the app's own code."""
     from adapter.script.entry_script import MODULE_NAME
 

@@ -117,22 +117,41 @@ def app_settings(function_root: Path, applied: list[str], env: Mapping[str, str]
     found: list[tuple[str, str, str]] = []
     for name in sorted({*applied, *from_shell}, key=lambda n: (n != "AZUREML_ENTRY_SCRIPT", n)):
         value = env.get(name, "")
-        if name in PLATFORM_SETTINGS or DEFAULTS.get(name) == value:
+        if not _travels(function_root, name, value):
             continue
         found.append((name, "local.settings.json" if name in applied else "the shell", value))
     if not found:
         return Outcome.ok("nothing is set only in local.settings.json or the shell")
     details = [_setting_line(function_root, name, source, value) for name, source, value in found]
-    assignments = [f"{name}={_azure_value(function_root, name, value)}" for name, _, value in found]
-    command = (
-        "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings "
-        + " ".join(shlex.quote(a) if "<" not in a else f'"{a}"' for a in assignments)
-    )
+    command = settings_command(function_root, {name: value for name, _, value in found})
     return Outcome.warn(
         f"{len(found)} setting(s) only in local.settings.json or the shell: Azure will not have them",
         *details,
         "local.settings.json is not published; set them as app settings (or check they are set already):",
         command,
+    )
+
+
+def _travels(function_root: Path, name: str, value: str) -> bool:
+    """Whether the Function App needs this setting: not the platform's own, not the adapter's default, and not
+    AML_APP_ROOT naming the app folder itself (the default there too)."""
+    if name in PLATFORM_SETTINGS or DEFAULTS.get(name) == value:
+        return False
+    return not (name == "AML_APP_ROOT" and _azure_value(function_root, name, value) == AZURE_APP_ROOT)
+
+
+def settings_command(function_root: Path, values: Mapping[str, str]) -> str:
+    """The one `az functionapp config appsettings set` line, printed by import and by check alike: the settings the
+    Function App needs (platform settings and defaults left out), secrets as placeholders, app folders as the same
+    folders under /home/site/wwwroot."""
+    names = sorted(values, key=lambda n: (n != "AZUREML_ENTRY_SCRIPT", n))
+    assignments = [
+        f"{name}={_azure_value(function_root, name, values[name])}"
+        for name in names
+        if _travels(function_root, name, values[name])
+    ]
+    return "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings " + (
+        " ".join(shlex.quote(a) if "<" not in a else f'"{a}"' for a in assignments)
     )
 
 

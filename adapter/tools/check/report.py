@@ -62,15 +62,7 @@ class Reporter:
         """Show the step before it runs (some take seconds), then its outcome on the same line."""
         number = f"[{len(self.results) + 1:>{len(str(self.total))}}/{self.total}]"
         print(f"{number} {title} ".ljust(WIDTH, "."), end=" ", file=self.out, flush=True)
-        try:
-            outcome = step()
-        except Exception as ex:  # a bug in a step must not hide the other steps' results
-            frame = traceback.extract_tb(ex.__traceback__)[-1]
-            outcome = Outcome.fail(
-                f"the check itself failed: {type(ex).__name__}: {ex}",
-                f"at {frame.filename}:{frame.lineno}; please report it.",
-            )
-        outcome = tidy(outcome)
+        outcome = guarded(step)
         print(f"{outcome.status.value:<8}{outcome.summary}", file=self.out)
         for line in outcome.details:
             print(f"{'':>{len(number) + 1}}{line}", file=self.out)
@@ -95,6 +87,25 @@ class Reporter:
             return 1
         print("Ready to publish: func azure functionapp publish <APP_NAME>", file=self.out)
         return 0
+
+
+def guarded(step: Callable[[], Outcome]) -> Outcome:
+    """The step's outcome, tidied; a bug in a step is its failure and must not hide the other steps' results."""
+    try:
+        outcome = step()
+    except ModuleNotFoundError as ex:  # the adapter's own import, in an environment without its requirements
+        outcome = Outcome.fail(
+            f"requirements.txt does not install {ex.name!r}, which the adapter itself needs",
+            "Keep the adapter's own lines in requirements.txt (azure-functions, inference-schema, numpy, pandas, "
+            "pillow, requests, werkzeug): Azure installs nothing else.",
+        )
+    except Exception as ex:
+        frame = traceback.extract_tb(ex.__traceback__)[-1]
+        outcome = Outcome.fail(
+            f"the check itself failed: {type(ex).__name__}: {ex}",
+            f"at {frame.filename}:{frame.lineno}; please report it.",
+        )
+    return tidy(outcome)
 
 
 def tidy(outcome: Outcome) -> Outcome:

@@ -17,6 +17,7 @@ import importlib.abc
 import importlib.machinery
 import inspect
 import os
+import re
 import sys
 import threading
 import warnings
@@ -191,10 +192,37 @@ def describe_warning(item: warnings.WarningMessage) -> str:
         pickled = getattr(message, "original_sklearn_version", "?")
         installed = getattr(message, "current_sklearn_version", "?")
         estimator = getattr(message, "estimator_name", "the model")
-        return (
-            f"the model ({estimator}) was pickled with scikit-learn {pickled}, you install {installed}: pin "
-            f"scikit-learn=={pickled} in requirements.txt, or retrain and save the model with {installed}"
-        )
+        return _sklearn_advice(str(estimator), str(pickled), str(installed))
     text = str(message).strip().splitlines()[0] if str(message).strip() else ""
     where = f" ({Path(item.filename).name}, line {item.lineno})"
     return f"{item.category.__name__}: {text}{where}"
+
+
+#: The first scikit-learn release with a Linux wheel for each Python Azure Functions supports.
+SKLEARN_FIRST_WHEEL = {(3, 10): "1.0.2", (3, 11): "1.1.3", (3, 12): "1.3.1", (3, 13): "1.5.2"}
+
+
+def _sklearn_advice(estimator: str, pickled: str, installed: str) -> str:
+    """Pinning the pickling version is advice only where that version installs: older than any wheel for a Python
+    Functions runs, the honest advice is to retrain or re-save the model."""
+    said = f"the model ({estimator}) was pickled with scikit-learn {pickled}, you install {installed}"
+    version = _version(pickled)
+    if version and version < _version(SKLEARN_FIRST_WHEEL[(3, 10)]):
+        return (
+            f"{said}: scikit-learn {pickled} has no wheel for any Python Azure Functions supports, so this model "
+            f"needs retraining or re-saving with a current library ({installed} here); it may load and still predict "
+            "wrongly"
+        )
+    here = sys.version_info[:2]
+    first = SKLEARN_FIRST_WHEEL.get((here[0], here[1]))
+    if version and first and version < _version(first):
+        runs = [f"{m}.{n}" for (m, n), v in SKLEARN_FIRST_WHEEL.items() if _version(v) <= version]
+        return (
+            f"{said}: scikit-learn {pickled} has no wheel for Python {here[0]}.{here[1]}; pin scikit-learn=={pickled} "
+            f"on Python {runs[-1]} (check --python {runs[-1]}), or retrain and save the model with {installed}"
+        )
+    return f"{said}: pin scikit-learn=={pickled} in requirements.txt, or retrain and save the model with {installed}"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+")[0])[:3])

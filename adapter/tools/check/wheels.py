@@ -57,6 +57,10 @@ _OFFLINE = (
     "Read timed out",
 )
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+#: Index options carry no code; every other option line (`-e DIR`, `--no-binary`) is left out of installs.
+INDEX_OPTIONS = re.compile(r"(?:-i|--index-url|--extra-index-url)(?:\s*=\s*|\s+)(\S+)$")
+_NAMED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*(?:[<>=!~(].*)?$")
+_WHEEL_URL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*https://\S+\.whl$")
 #: Options pip reads in a requirements file whose value is a path relative to that file.
 _PATH_OPTIONS = ("-c", "--constraint")
 
@@ -135,6 +139,25 @@ def target_lines(requirements: Path, python: str) -> list[str]:
     return lines
 
 
+def installable(requirements: Path, python: str) -> tuple[list[str], list[str]]:
+    """The lines handed to the installer (named requirements, wheel URLs and index options; markers evaluated for
+    `python` on Linux), and the lines left out with why."""
+    kept: list[str] = []
+    left_out: list[str] = []
+    for line in target_lines(requirements, python):
+        if INDEX_OPTIONS.match(line):
+            kept.append(line)
+        elif line.startswith("-"):
+            left_out.append(f"{line} (an option line: the check installs named requirements, wheels only)")
+        elif _WHEEL_URL.match(line):
+            kept.append(line)
+        elif "://" in line or "@" in line or line.startswith((".", "/", "~")) or not _NAMED.match(line):
+            left_out.append(f"{line} (a URL or path: installing it could run its build, so the check does not)")
+        else:
+            kept.append(line)
+    return kept, left_out
+
+
 def resolve(requirements: Path, python: str, pip: tuple[str, ...] = (sys.executable, "-m", "pip")) -> Resolution:
     """What pip would install from requirements.txt for `python` on Linux x86_64, wheels only.
 
@@ -142,7 +165,9 @@ def resolve(requirements: Path, python: str, pip: tuple[str, ...] = (sys.executa
     every line.
     """
     try:
-        lines = target_lines(requirements, python)
+        # Never an option, URL or path line: pip builds a direct sdist URL or an editable folder (runs its code)
+        # even with --only-binary=:all: and --dry-run, and --no-binary would make it build everything.
+        lines, _ = installable(requirements, python)
     except ValueError as ex:  # an invalid marker
         return Resolution(python, error=f"requirements.txt has a line pip cannot read: {ex}")
     missing: list[Missing] = []
@@ -204,7 +229,16 @@ def check(requirements: Path, python: str) -> Outcome:
         return Outcome.fail(
             f"{len(found)} requirement(s) without a wheel for {platform}: the remote build would fail", *found, *have
         )
-    return Outcome.ok(f"{len(have)} requirements{dependencies} have wheels for {platform}", *have)
+    summary = f"{len(have)} requirements{dependencies} have wheels for {platform}"
+    _, left_out = installable(requirements, python)
+    if left_out:  # never handed to pip here: the remote build would still run them
+        return Outcome.warn(
+            f"{summary}; {len(left_out)} line(s) not checked",
+            *(f"not checked: {line}" for line in left_out),
+            "The remote build installs these lines as written, which may build and run a package's code.",
+            *have,
+        )
+    return Outcome.ok(summary, *have)
 
 
 def _missing_line(missing: Missing, python: str) -> str:
@@ -216,6 +250,12 @@ def _missing_line(missing: Missing, python: str) -> str:
         which = "no release has one"
     what = f"{missing.requirement} (a dependency)" if missing.dependency else missing.requirement
     fix = f"pin a version with a wheel for {python}{other}"
+    if alternative is None and not missing.dependency and "==" in missing.requirement:
+        # 3.10 is the oldest Python Functions runs: a pin older than every wheel for it has none anywhere.
+        fix = (
+            "no Python Azure Functions supports has it, so this model needs retraining or re-saving with a current "
+            "library; pin one of the versions that have a wheel"
+        )
     return f"{what}: no wheel for Python {python} on Linux x86_64 ({which}); {fix}."
 
 

@@ -19,7 +19,6 @@ import filecmp
 import json
 import os
 import re
-import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +27,10 @@ from typing import Any, TextIO
 from adapter import models, trees
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.tools import documents, terminal
-from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
-from adapter.tools.importer import app_settings, layout
+from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore, settings_command
+from adapter.tools.check.target import MANIFEST
+from adapter.tools.check.wheels import default_python
+from adapter.tools.importer import app_settings, identity, layout, manifest, resolve
 from adapter.tools.importer import requirements as conda_deps
 from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
 from adapter.tools.importer.layout import listed as _listed
@@ -43,6 +44,8 @@ class Plan:
     target: Path
     deployment: AmlDeployment
     copies: list[tuple[Path, Path]] = field(default_factory=list)
+    #: Every code file of the deployment, copied or already there (relative posix paths).
+    laid: set[str] = field(default_factory=set)
     unchanged: int = 0
     overwritten: list[str] = field(default_factory=list)
     remove_sample_script: bool = False
@@ -54,6 +57,12 @@ class Plan:
     converted: conda_deps.Converted | None = None
     requirements: conda_deps.Merged | None = None
     local_settings: str = ""
+    #: The Function App's Python version, chosen with the requirements.
+    python: str = ""
+    #: The previous import's record, and its files and model versions this import removes.
+    previous: manifest.Manifest | None = None
+    stale_files: list[str] = field(default_factory=list)
+    stale_models: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,6 +97,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="a requirements.txt line to write as given (a pip option, URL or -e line the environment's own are not "
         "trusted with); repeat it for more",
     )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with check's code (1 when a check step fails), not the import's"
+    )
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -96,6 +108,8 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     try:
         deployment = read(Path(os.path.abspath(args.path)))
         _use_models(deployment, [_model_option(text) for text in args.model])
+        for warning in deployment.warnings:  # before anything is written
+            print(f"WARNING: {terminal.escape(warning)}", file=out)
         plan = make_plan(deployment, target, args.replace, args.pip)
     except Refused as ex:
         print(f"error: {terminal.escape(str(ex))}", file=err)
@@ -111,7 +125,8 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     report(plan, out)
     if args.no_check:
         return 0
-    return _check(plan, out)
+    verdict = _check(plan, out)
+    return verdict if args.strict else 0
 
 
 def _model_option(text: str) -> ModelSource:
@@ -152,6 +167,7 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool, pip: list[
     settings = app_settings.split(deployment.settings)
     deployment.settings = settings.kept
     plan.warnings += [f"not carried over, the platform owns this setting: {refused}" for refused in settings.refused]
+    plan.previous = manifest.read(target)
     plan.remove_sample_script = models.is_sample_script(target / models.SAMPLE_SCRIPT)
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
@@ -159,8 +175,20 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool, pip: list[
     _plan_package(plan)
     _plan_models(plan, replace)
     _plan_requirements(plan, pip or [])
+    _plan_previous(plan)
     plan.local_settings = _local_settings(target, deployment.settings)
     return plan
+
+
+def _plan_previous(plan: Plan) -> None:
+    """The previous import's files and model versions that this one does not lay again: removed, so they are not
+    published with the new deployment."""
+    previous = plan.previous
+    if previous is None:
+        return
+    plan.stale_files = manifest.stale_files(plan.target, previous, plan.laid)
+    keep = {f"{m.name}/{m.version}" for m in plan.deployment.models if m.path is not None}
+    plan.stale_models = [m for m in previous.models if m not in keep and (plan.target / models.BUNDLE / m).is_dir()]
 
 
 def _plan_code(plan: Plan, replace: bool) -> None:
@@ -194,6 +222,8 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             )
             continue
         dest = target / destination
+        plan.laid.add(destination)
+        ours = plan.previous is not None and destination in plan.previous.files
         problem = _blocked(target, dest)
         if problem:
             blocked.append(f"{destination} ({problem})")
@@ -201,7 +231,7 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             plan.copies.append((source, dest))
         elif filecmp.cmp(source, dest, shallow=False):
             plan.unchanged += 1
-        elif replace:
+        elif replace or ours:  # a file the previous import wrote is the previous deployment's, replaced
             plan.overwritten.append(destination)
             plan.copies.append((source, dest))
         else:
@@ -279,7 +309,8 @@ def _plan_models(plan: Plan, replace: bool) -> None:
             if _same(model.path, version):
                 plan.already_bundled.append(f"{models.BUNDLE}/{model.name}/{model.version}")
                 continue
-            if not replace:
+            previous = plan.previous is not None and f"{model.name}/{model.version}" in plan.previous.models
+            if not replace and not previous:
                 differing.append(f"{models.BUNDLE}/{model.name}/{model.version}")
                 continue
         plan.models.append((model, version.exists()))
@@ -306,6 +337,7 @@ def _same(source: Path, version: Path) -> bool:
 
 def _plan_requirements(plan: Plan, pip: list[str]) -> None:
     environment = plan.deployment.environment
+    plan.python = resolve.candidates(None, default_python())[0]
     if environment.conda_file is None and environment.inline is None and not environment.pip_files and not pip:
         return
     try:
@@ -333,6 +365,11 @@ def _plan_requirements(plan: Plan, pip: list[str]) -> None:
         raise Refused(str(ex)) from None
     plan.converted = converted
     plan.requirements = conda_deps.merge(existing, converted.lines, source)
+    resolved = resolve.resolve(plan.requirements.text, converted.python, default_python())
+    plan.requirements.text = resolved.text
+    plan.python = resolved.python
+    plan.notes += resolved.notes
+    plan.warnings += resolved.warnings
 
 
 def _conda_content(path: Path) -> object:
@@ -369,6 +406,10 @@ def apply(plan: Plan) -> None:
         (target / models.SAMPLE_SCRIPT).unlink()
     if plan.remove_sample_model:
         models.remove(target, models.SAMPLE_MODEL)
+    manifest.remove_files(target, plan.stale_files)
+    for stale in plan.stale_models:
+        name, version = stale.split("/")
+        models.remove(target, name, int(version))
     for source, dest in plan.copies:
         dest.parent.mkdir(parents=True, exist_ok=True)
         trees.copy_file(source, dest, overwrite=True)  # a link inside the code was resolved: the app gets the file
@@ -381,6 +422,11 @@ def apply(plan: Plan) -> None:
     if plan.requirements is not None:
         _write(target / "requirements.txt", plan.requirements.text)
     _write(target / "local.settings.json", plan.local_settings)
+    bundled = [f"{m.name}/{m.version}" for m, _ in plan.models]
+    bundled += [b.removeprefix(f"{models.BUNDLE}/") for b in plan.already_bundled]
+    manifest.write(
+        target, manifest.Manifest(str(plan.deployment.file), plan.python, sorted(plan.laid), sorted(set(bundled)))
+    )
 
 
 def _write(path: Path, text: str) -> None:
@@ -405,6 +451,9 @@ def report(plan: Plan, out: TextIO) -> None:
     removed += [f"{models.BUNDLE}/{models.SAMPLE_MODEL}"] if plan.remove_sample_model else []
     if removed:
         say(f"The sample is gone: {', '.join(removed)}.")
+    if plan.stale_files or plan.stale_models:
+        gone = plan.stale_files + [f"{models.BUNDLE}/{m}" for m in plan.stale_models]
+        say(f"The previous import's files are gone ({MANIFEST}): {_listed(gone)}.")
     source = deployment.code or deployment.single_file
     where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
     counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
@@ -429,7 +478,7 @@ def report(plan: Plan, out: TextIO) -> None:
     _report_settings(plan, say)
     warnings = plan.warnings + _bundle_warnings(plan)
     for note in deployment.notes + plan.notes:
-        say(f"Note: {note}")
+        say(note if note.startswith("  ") else f"Note: {note}")
     for warning in warnings:
         say(f"WARNING: {warning}")
 
@@ -497,26 +546,24 @@ def _report_registered_environment(reference: str, say: Any) -> None:
 
 
 def _report_python(plan: Plan, say: Any) -> None:
+    """The one Python version: the environment's when Functions supports it, else the nearest on which the
+    requirements install. check tests it, and the Function App is created with it."""
     supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHON)
     spec = plan.converted.python if plan.converted else None
-    found = re.search(r"(\d+)\.(\d+)", spec or "")
-    if spec is None or found is None:
-        say(f"Python: the environment does not say which version; Azure Functions supports {supported}.")
-        return
-    asked = (int(found.group(1)), int(found.group(2)))
-    shown = f"{asked[0]}.{asked[1]}"
-    if asked in SUPPORTED_PYTHON:
-        say(
-            f"Python: the environment asks for {spec}, which Azure Functions supports: create the Function App with "
-            f"--runtime python --runtime-version {shown}."
+    chosen = plan.python
+    if spec is None:
+        why = f"the environment does not say which version; Azure Functions supports {supported}"
+    elif re.search(rf"\b{re.escape(chosen)}\b", spec):
+        why = f"the environment asks for {spec}"
+    else:
+        why = (
+            f"the environment asks for {spec}; {chosen} is the nearest Azure Functions supports ({supported}) on "
+            "which requirements.txt installs"
         )
-        return
-    nearest = min(SUPPORTED_PYTHON, key=lambda v: abs((v[0] * 100 + v[1]) - (asked[0] * 100 + asked[1])))
-    closest = f"{nearest[0]}.{nearest[1]}"
+    say(f"Python {chosen}: {why}. check tests {chosen}; create the Function App with it (Flex Consumption):")
     say(
-        f"WARNING: Python: the environment asks for {spec}, which Azure Functions does not support (it supports "
-        f"{supported}). Create the Function App with --runtime-version {closest}, the closest, and make sure the "
-        f"pinned versions install on it (run python -m adapter check with Python {closest})."
+        f"  az functionapp create --name <APP_NAME> --resource-group <RESOURCE_GROUP> --storage-account <STORAGE> "
+        f"--flexconsumption-location <REGION> --runtime python --runtime-version {chosen}"
     )
 
 
@@ -535,9 +582,14 @@ def _report_settings(plan: Plan, say: Any) -> None:
             f"WARNING: the values of {', '.join(controlled)} hold control characters (line breaks, escape "
             "sequences), shown escaped here and below; check they are meant, and set them in the portal."
         )
-    say("Set them on the Function App (it reads app settings, not local.settings.json):")
-    pairs = " ".join(shlex.quote(f"{name}={value}") for name, value in settings.items())
-    say(f"  az functionapp config appsettings set --name <APP> --resource-group <RG> --settings {pairs}")
+    say("Set them on the Function App (it reads app settings, not local.settings.json; check prints the same line):")
+    say(f"  {settings_command(plan.target, json.loads(plan.local_settings).get('Values', {}))}")
+    sources = [dest for _, dest in plan.copies] + [plan.target / laid for laid in plan.laid]
+    hints = identity.hints(sorted(set(sources)), settings)
+    if hints:
+        say()
+        for line in hints:
+            say(line)
 
 
 def _bundle_warnings(plan: Plan) -> list[str]:
@@ -563,15 +615,21 @@ def _bundle_warnings(plan: Plan) -> list[str]:
 
 
 def _check(plan: Plan, out: TextIO) -> int:
-    """`python -m adapter check` on the imported app, seeing the settings the Function App will have."""
+    """`python -m adapter check` on the imported app, in an environment built from the requirements.txt just
+    written, for the Python chosen; its verdict is its own line (the import itself has succeeded)."""
     from adapter.tools.check import cli as check
 
-    os.environ["AML_APP_ROOT"] = str(plan.target)
     settings, left_out = app_settings.for_check(plan.deployment.settings)
     os.environ.update(settings)
     print(file=out)
-    print("Running python -m adapter check:", file=out)
+    print("Running python -m adapter check (in an environment built from requirements.txt alone):", file=out)
     if left_out:
         shown = terminal.escape(", ".join(left_out))
         print(f"(without {shown}: they change how programs start on this machine, not only the script)", file=out)
-    return check.run(plan.target, out)
+    code = check.run(plan.target, out, isolated=True)  # the Python import chose, from its manifest
+    print(file=out)
+    if code:
+        print("Import done; the check found problems to fix before publishing (above).", file=out)
+    else:
+        print("Import done; the check passed.", file=out)
+    return code

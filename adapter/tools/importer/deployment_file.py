@@ -19,18 +19,6 @@ from adapter import models
 from adapter.tools import documents
 
 V2_SCHEMAS = ("managedOnlineDeployment", "kubernetesOnlineDeployment")
-#: Deployment settings that size or probe AML's containers: nothing to carry over to a Function App.
-HOSTING_KEYS = (
-    "instance_type",
-    "instance_count",
-    "scale_settings",
-    "liveness_probe",
-    "readiness_probe",
-    "app_insights_enabled",
-    "egress_public_network_access",
-    "data_collector",
-    "private_network_connection",
-)
 
 
 class Refused(Exception):
@@ -73,6 +61,8 @@ class AmlDeployment:
     models: list[ModelSource]
     environment: Environment
     notes: list[str] = field(default_factory=list)
+    #: Said loudly before anything is written (a GPU instance type).
+    warnings: list[str] = field(default_factory=list)
 
 
 # Reading the deployment file
@@ -80,6 +70,11 @@ class AmlDeployment:
 
 def read(path: Path) -> AmlDeployment:
     data = _load(path)
+    # Kinds the adapter cannot serve get their own reason before any key is read (refusals raises `Refused`, so it
+    # imports this module: imported here, not at the top).
+    from adapter.tools.importer import refusals
+
+    refusals.refuse_unsupported(path, data)
     if "entryScript" in data or "entry_script" in data:
         return _v1(path, data)
     schema = str(data.get("$schema") or "")
@@ -172,16 +167,15 @@ def _v2(path: Path, data: dict[str, Any], schema: str) -> AmlDeployment:
     concurrency = _positive(request, "max_concurrent_requests_per_instance", path)
     if concurrency is not None:
         settings["SCORING_CONCURRENCY"] = str(concurrency)
-    if "max_queue_wait_ms" in request:
-        notes.append(
-            "request_settings.max_queue_wait_ms has no equivalent: requests wait for a free run() slot until the "
-            "scoring timeout."
-        )
     variables = _variables(data.get("environment_variables"), "environment_variables", path)
     settings.update({name: value for name, value in variables.items() if name not in settings})
-    hosting = [key for key in HOSTING_KEYS if key in data]
-    if hosting:
-        notes.append(f"Not carried over (AML hosting settings; the Function App plan decides): {', '.join(hosting)}.")
+    from adapter.tools.importer import hosting, refusals
+
+    carried = hosting.not_carried_over(data)
+    if carried:
+        notes.append("Not carried over (AML hosting settings), with what plays their part on Functions:")
+        notes.extend(f"  {line}" for line in carried)
+    gpu = refusals.gpu_warning(data)
     return AmlDeployment(
         kind=f"v2 {'kubernetes' if kubernetes else 'managed'} online deployment",
         file=path,
@@ -192,6 +186,7 @@ def _v2(path: Path, data: dict[str, Any], schema: str) -> AmlDeployment:
         models=_v2_models(base, model, path),
         environment=_v2_environment(base, data.get("environment"), path),
         notes=notes,
+        warnings=[gpu] if gpu else [],
     )
 
 

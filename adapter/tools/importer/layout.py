@@ -14,6 +14,7 @@ from pathlib import Path
 from adapter import models, trees
 from adapter.tools import documents
 from adapter.tools.check.package import FuncIgnore
+from adapter.tools.check.target import MANIFEST
 from adapter.tools.importer.deployment_file import Refused
 
 #: The function app's own files and folders: code from a deployment never replaces them or writes into them.
@@ -25,6 +26,7 @@ APP_OWNED = frozenset(
         "local.settings.json",
         "local.settings.sample.json",
         ".funcignore",
+        MANIFEST,
         models.BUNDLE,
         # The project's own code and configuration, which its tools run: pytest runs tests/ and reads pyproject.toml.
         "tests",

@@ -50,6 +50,10 @@ SYSTEM = frozenset(
     zeromq zlib zstd llvm-openmp ld_impl_linux-64 libopenblas
     """.split()
 )
+#: Conda-only runtimes (CUDA toolkits, MKL): PyPI wheels bring what they need, and Functions runs on CPU.
+CONDA_ONLY = frozenset(
+    "cudatoolkit cudnn cuda nccl mkl mkl-include mkl-service intel-openmp pytorch-cuda pytorch-mutex cpuonly".split()
+)
 SYSTEM_PREFIXES = ("lib", "_", "cuda-", "r-", "xorg-", "font-", "gst-", "pthread-", "vc", "vs20")
 #: Packages with the same name on conda and PyPI: no need to say they were assumed to be.
 KNOWN_SAME = frozenset(
@@ -166,6 +170,11 @@ def _conda_entry(entry: str, out: Converted) -> None:
         return
     if name == "pip":
         out.dropped.append(f"{entry} (the installer itself)")
+        return
+    if name in CONDA_ONLY or name.startswith("cuda-"):
+        out.dropped.append(
+            f"{entry} (conda-only: a CUDA or MKL runtime; PyPI wheels bring their own, and Functions runs on CPU)"
+        )
         return
     if {name, conda_name.lower()} & SYSTEM or conda_name.lower().startswith(SYSTEM_PREFIXES):
         out.unmapped.append(f"{entry} (a system library conda installs; pip has no such package)")
@@ -302,7 +311,13 @@ def merge(existing: str, lines: list[Line], source: str) -> Merged:
         name = _name_of(raw)
         if name is not None:
             own_names.add(name)
-        if name in wanted and name not in ADAPTER_OWNED:
+        if name in wanted and name not in ADAPTER_OWNED and _unversioned(wanted[name].text):
+            # A bare `numpy` says nothing about the version: the app's own bound (numpy>=1.26) stays.
+            merged.kept.append(
+                f"{wanted[name].text} (the app's {raw.strip()} is kept: the environment names no version)"
+            )
+            del wanted[name]
+        elif name in wanted and name not in ADAPTER_OWNED:
             merged.replaced.append(f"{raw.strip()} -> {wanted[name].text}")
             continue
         if name in wanted:
@@ -323,6 +338,12 @@ def merge(existing: str, lines: list[Line], source: str) -> Merged:
         text = (text + "\n\n" if text else "") + mark + "\n" + "\n".join(block)
     merged.text = text + "\n" if text else ""
     return merged
+
+
+def _unversioned(line: str) -> bool:
+    """`numpy` or `numpy[extra]`, with no version specifier, marker or URL."""
+    match = REQUIREMENT.match(line)
+    return bool(match) and not (match.group(3) or "").strip() if match else False
 
 
 def _name_of(line: str) -> str | None:

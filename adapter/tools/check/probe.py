@@ -1,0 +1,84 @@
+"""The check's steps that run the entry script (import, `init()`, the example through `run()`, what it loaded and
+wrote, requirements), run by the target environment's Python rather than the developer's.
+
+The parent starts `<environment python> -m adapter check --probe-fd N` in the app folder (the folder is first on
+`sys.path`, so the adapter imports from the app itself, with only what requirements.txt installed), and the child
+writes one JSON line per step to file descriptor N as each finishes; the parent shows them as they come. The
+script's own output stays in the child (shown under the step it broke); anything else the child prints goes to a
+file, shown only if the child dies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from adapter.tools.check.environment import clean_environment
+from adapter.tools.check.report import Outcome, Status
+
+STDERR_LINES = 12
+
+
+def encode(outcome: Outcome) -> str:
+    return json.dumps({"status": outcome.status.name, "summary": outcome.summary, "details": outcome.details}) + "\n"
+
+
+def decode(line: str) -> Outcome:
+    data: Any = json.loads(line)
+    return Outcome(Status[data["status"]], str(data["summary"]), tuple(str(d) for d in data["details"]))
+
+
+class Probe:
+    """The child process, read one step at a time."""
+
+    def __init__(self, python: Path, root: Path, arguments: list[str]) -> None:
+        read, write = os.pipe()
+        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        try:
+            self.process = subprocess.Popen(
+                [str(python), "-m", "adapter", "check", "--probe-fd", str(write), *arguments],
+                cwd=root,
+                env=clean_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write,),
+            )
+        finally:
+            os.close(write)
+        self.reader: IO[str] = os.fdopen(read, encoding="utf-8")
+        self.died: Outcome | None = None
+
+    def next(self) -> Outcome:
+        """The next step's outcome; once the child is gone, why (for the first step missing) and then skipped."""
+        if self.died is not None:
+            return Outcome.skip("the check's process in that environment stopped")
+        line = self.reader.readline()
+        if line:
+            try:
+                return decode(line)
+            except (ValueError, KeyError) as ex:
+                return Outcome.fail(f"the check's process in that environment wrote {line[:80]!r} ({ex})")
+        code = self.process.wait()
+        self.log.seek(0)
+        tail = [line.rstrip() for line in self.log.read().splitlines() if line.strip()][-STDERR_LINES:]
+        self.died = Outcome.fail(
+            f"the check stopped in the environment built from requirements.txt (exit code {code})",
+            *tail,
+            "The adapter itself needs its lines of requirements.txt (azure-functions, inference-schema, numpy, "
+            "pandas, werkzeug...): keep them.",
+        )
+        return self.died
+
+    def close(self) -> None:
+        self.reader.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
