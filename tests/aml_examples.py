@@ -33,6 +33,7 @@ def build(folder: Path) -> Path:
         LogisticRegression(max_iter=500).fit(iris.data, iris.target), root / "iris-model" / "models" / "iris.pkl"
     )
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    (root / "model-1" / "environment").mkdir(exist_ok=True)  # git keeps no empty folder: a clean clone lacks it
     (root / "model-1" / "environment" / "conda.yaml").write_text(
         "name: model-env\nchannels:\n  - conda-forge\ndependencies:\n"
         f"  - python={python}\n  - numpy={numpy.__version__}\n  - pip\n  - scikit-learn={sklearn.__version__}\n"

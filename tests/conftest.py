@@ -38,6 +38,7 @@ PROCESS_NAMES = frozenset(
     {"Serve", "Reference", "FunctionsHost", "Trio", "subprocess", "Popen", "adapter_serve", "azmlinfsrv", "webdriver"}
     | {"multiprocessing", "ProcessPoolExecutor", "check_call", "check_output", "ServerProcess", "start_servers"}
     | {"wheels"}  # adapter.tools.check.wheels runs pip
+    | {"import_in_process", "run_import"}  # import resolves the requirements it writes with pip
 )
 ORACLE_NAMES = frozenset({"Reference", "Trio"})
 #: Multi-second tests, by module file name (the whole module) or by `module::test name` (every parametrisation).

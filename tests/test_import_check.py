@@ -134,6 +134,7 @@ def test_an_old_environment_resolves_with_numpy_bounded_and_the_apps_lower_bound
     assert json.loads((app / ".import-manifest.json").read_text())["python"] == "3.10"
 
 
+@pytest.mark.process  # import resolves with pip
 def test_a_pin_without_a_wheel_for_any_supported_python_says_retrain() -> None:
     text = "inference-schema>=1.8,<2\nscikit-learn==0.24.2\njoblib\n"
     resolved = resolve.resolve(text, "3.7", "3.11")

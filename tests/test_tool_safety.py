@@ -191,7 +191,7 @@ def test_smuggled_requirement_lines_are_not_written_and_a_pip_line_the_user_pass
     assert block == ["--index-url https://mirror.example/simple", 'numpy==1.26.4; python_version < "3.13"']
     assert "hunter2" not in text and "leaked-package" not in text and "--no-binary" not in text
     assert "example.invalid" not in text
-    report = out[out.index("NOT carried over:") : out.index("Python:")]
+    report = out[out.index("NOT carried over:") : out.index("\nPython ")]
     for smuggled in ("joblib\\n--no-binary :all:", "-e git+", "--extra-index-url", "evil @ https", "--install-option"):
         assert smuggled in report
     assert "-r ../elsewhere/secrets.txt (an include of a file outside" in report
@@ -494,7 +494,8 @@ HOSTILE = [
     "named pipe",
 ]
 #: What an import may change in the app: the sample goes, the code, requirements and settings come.
-MAY_CHANGE = ("score.py", "requirements.txt", "local.settings.json", "models")
+#: What an import writes: the code, the requirements, the settings, the models, and its own record of them.
+MAY_CHANGE = ("score.py", "requirements.txt", "local.settings.json", "models", ".import-manifest.json")
 
 
 def nothing_ran(app: Path, markers: Path) -> None:
@@ -569,7 +570,7 @@ def test_check_after_an_import_runs_without_the_settings_that_change_how_program
         monkeypatch.delenv(name, raising=False)  # put back as they were once the test ends
     seen: dict[str, str | None] = {}
 
-    def fake_check(root: Path, out: object) -> int:
+    def fake_check(root: Path, out: object, **options: object) -> int:
         seen.update({name: os.environ.get(name) for name in variables})
         return 0
 
