@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -562,23 +562,8 @@ def _payload(p: Plan) -> str:
         table = "List.Transform(rows, Record.FieldValues)"
     else:
         table = "rows"
-    tree: dict[str, Any] = {}
-    for path, expression in [(p.table_path, table), *((q.path, f"arguments[{q.name}]") for q in p.parameters)]:
-        if not path:
-            return expression
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = expression
-
-    def record(node: dict[str, Any]) -> str:
-        return (
-            "["
-            + ", ".join(f"{mtext.name(k)} = {record(v) if isinstance(v, dict) else v}" for k, v in node.items())
-            + "]"
-        )
-
-    return record(tree)
+    parameters = {q.path: f"arguments[{q.name}]" for q in p.parameters}
+    return _body(p, table, parameters, lambda name, inner: f"{mtext.name(name)} = {inner}", "[]")
 
 
 def _parameter_type(q: Parameter) -> str:
@@ -669,19 +654,26 @@ def _short(value: Any) -> str:
 def _body_comment(p: Plan) -> str:
     """The body's shape in one line: {"Inputs": {"data": <rows as records>}, "GlobalParameters": <GlobalParameters>}."""
     rows = {"records": "<rows as records>", "split": "<rows in pandas' split orient>", "values": "<rows as lists>"}
+    parameters = {q.path: f"<{q.name}>" for q in p.parameters}
+    return _body(p, rows[p.table_format], parameters, lambda name, inner: f"{json.dumps(name)}: {inner}", "{}")
+
+
+def _body(
+    p: Plan, table: str, parameters: dict[tuple[str, ...], str], field: Callable[[str, str], str], brackets: str
+) -> str:
+    """The body with `table` and each parameter's text at their paths, objects written with `field(name, inner)`
+    between `brackets`; just `table` when the body is the table itself."""
+    if not p.table_path:
+        return table
     tree: dict[str, Any] = {}
-    for path, leaf in [(p.table_path, rows[p.table_format]), *((q.path, f"<{q.name}>") for q in p.parameters)]:
-        if not path:
-            return leaf
+    for path, leaf in [(p.table_path, table), *parameters.items()]:
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = leaf
 
-    def shown(node: dict[str, Any]) -> str:
-        inner = (
-            f"{json.dumps(k, ensure_ascii=False)}: {shown(v) if isinstance(v, dict) else v}" for k, v in node.items()
-        )
-        return "{" + ", ".join(inner) + "}"
+    def written(node: dict[str, Any]) -> str:
+        inner = ", ".join(field(k, written(v) if isinstance(v, dict) else v) for k, v in node.items())
+        return brackets[0] + inner + brackets[1]
 
-    return shown(tree)
+    return written(tree)
