@@ -211,7 +211,7 @@ class MTable:
             raise expression_error(f"The column '{name}' of the table wasn't found.", name) from None
 
     def row_record(self, row: list[Any]) -> MRecord:
-        return MRecord(dict(zip(self.columns, row)))
+        return MRecord(dict(zip(self.columns, row, strict=False)))
 
     def __repr__(self) -> str:
         return f"MTable({self.columns!r}, {len(self.rows)} rows)"
