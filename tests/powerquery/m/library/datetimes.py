@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..operators import format_number, show_quoted
-from ..values import expression_error, kind_of
+from ..values import MRecord, expression_error, kind_of
 from . import fn, need
 
 
@@ -142,14 +142,73 @@ def _parse(text: Any, want: str) -> Any:
     return moment
 
 
-def _text_of(value: Any, kind: str, fmt: Any) -> Any:
+_CUSTOM = re.compile(r"yyyy|yy|MM|M|dd|d|HH|H|hh|h|mm|m|ss|s|f{1,7}|F{1,7}|tt|zzz|zz|z|K|'[^']*'|\"[^\"]*\"|\\.|.")
+
+
+def custom_format(value: Any, fmt: str) -> str:
+    """A .NET custom date and time format ("yyyy-MM-ddTHH:mm:ss.ffffff"), invariant culture."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    out = []
+    for token in _CUSTOM.findall(fmt):
+        c = token[0]
+        if token == "yyyy":
+            out.append(f"{moment.year:04d}")
+        elif token == "yy":
+            out.append(f"{moment.year % 100:02d}")
+        elif token in ("MM", "M"):
+            out.append(f"{moment.month:0{len(token)}d}")
+        elif token in ("dd", "d"):
+            out.append(f"{moment.day:0{len(token)}d}")
+        elif token in ("HH", "H"):
+            out.append(f"{moment.hour:0{len(token)}d}")
+        elif token in ("hh", "h"):
+            out.append(f"{(moment.hour % 12) or 12:0{len(token)}d}")
+        elif token in ("mm", "m"):
+            out.append(f"{moment.minute:0{len(token)}d}")
+        elif token in ("ss", "s"):
+            out.append(f"{moment.second:0{len(token)}d}")
+        elif c in "fF":
+            digits = f"{moment.microsecond:06d}0"[: len(token)]
+            out.append(digits if c == "f" else digits.rstrip("0"))
+        elif token == "tt":
+            out.append("AM" if moment.hour < 12 else "PM")
+        elif c in "zK":
+            offset = moment.utcoffset()
+            if offset is None:
+                continue
+            sign = "-" if offset < dt.timedelta() else "+"
+            minutes = abs(int(offset.total_seconds())) // 60
+            out.append(f"{sign}{minutes // 60:02d}" + (f":{minutes % 60:02d}" if token in ("zzz", "K") else ""))
+        elif c in "'\"":
+            out.append(token[1:-1])
+        elif c == "\\":
+            out.append(token[1:])
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def _text_of(value: Any, kind: str, options: Any) -> Any:
+    """Date/DateTime/DateTimeZone.ToText: without a format the ISO 8601 text; a format (text, or [Format = ...])
+    is a .NET custom format, or "o"/"O" (round trip) or "s" (sortable)."""
     if value is None:
         return None
     if kind_of(value) != kind:
         raise expression_error(f"We cannot convert the value {show_quoted(value)} to type {kind}.", value)
-    if isinstance(fmt, str) and fmt not in ("o", "O", "yyyy-MM-dd"):
-        raise expression_error(f"The format {show_quoted(fmt)} is not supported by this evaluator.", fmt)
-    return to_text(value)
+    fmt = options
+    if isinstance(options, MRecord):
+        fmt = options.get("Format") if options.has("Format") else None
+    if fmt is None:
+        return to_text(value)
+    fmt = need(fmt, "text")
+    if fmt in ("o", "O"):
+        if kind == "date":
+            return value.isoformat()
+        text = value.strftime("%Y-%m-%dT%H:%M:%S") + "." + f"{value.microsecond:06d}0"
+        return text + (custom_format(value, "zzz") if kind == "datetimezone" else "")
+    if fmt == "s":
+        return custom_format(value, "yyyy-MM-ddTHH:mm:ss")
+    return custom_format(value, fmt)
 
 
 @fn("Date.FromText", 1, 2)

@@ -511,10 +511,8 @@ def join(t1: Any, k1: Any, t2: Any, k2: Any, kind: Any = None, algorithm: Any = 
     return MTable(t1.columns + t2.columns, rows, t1.types + t2.types)
 
 
-@fn("Table.NestedJoin", 5, 8)
-def nested_join(
-    t1: Any, k1: Any, t2: Any, k2: Any, name: Any, kind: Any = None, comparer: Any = None, extra: Any = None
-) -> MTable:
+@fn("Table.NestedJoin", 5, 7)
+def nested_join(t1: Any, k1: Any, t2: Any, k2: Any, name: Any, kind: Any = None, comparer: Any = None) -> MTable:
     t1, t2 = table(t1), table(t2)
     kind = 1 if kind is None else kind
     matches = _matches(t1, k1, t2, k2)

@@ -61,8 +61,8 @@ def type_of(value: Any) -> MType:
     return value_type(value)
 
 
-@fn("Value.Is", 2, 3)
-def is_(value: Any, t: Any, precision: Any = None) -> bool:
+@fn("Value.Is", 2)
+def is_(value: Any, t: Any) -> bool:
     return conforms(value, need(t, "type"))
 
 
