@@ -285,3 +285,21 @@ def test_the_command_line_scores_a_csv_file(servers: Callable[[str], Serve], tmp
             want = expected(row, threshold=10.0, offset=1.5)
             assert int(line[4]) == row["id"] and float(line[5]) == pytest.approx(want["score"])
             assert line[6].lower() == str(want["high"]).lower()
+
+
+def test_a_logical_in_a_number_column_is_not_sent_and_its_row_says_why(servers: Callable[[str], Serve]) -> None:
+    """pandas would read `true` as 1.0 and score it silently: the function keeps such a row back instead."""
+    shape = SHAPES["inputs-records-with-parameters"]
+    text = function_text(shape.script, servers(shape.script).base + "/score")
+    rows = source_rows(count=20, bad=())
+    table = [shape.cells(r) for r in rows]
+    table[6][2] = True  # x of the 7th row
+    sent_before = traffic()
+    _, scored = apply(text, shape.columns, table, arguments=shape.arguments)
+    assert traffic() - sent_before <= 6  # the other rows go in a few whole halves; the 7th is never sent
+    for position, (row, out) in enumerate(zip(rows, scored, strict=True), start=1):
+        if position == 7:
+            assert isinstance(out[4], MError)
+            assert out[4].message == "Row 7: column x holds true where the model takes a number; the row was not sent."
+        else:
+            assert out[5] == pytest.approx(expected(row, threshold=10.0, offset=1.5)["score"])

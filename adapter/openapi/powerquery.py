@@ -613,6 +613,8 @@ def render(p: Plan) -> str:
         columns=mtext.text_list([c.name for c in p.columns]),
         required=mtext.text_list(list(p.required_columns)),
         datetime_columns=mtext.text_list([c.name for c in p.columns if c.format == "date-time"]),
+        number_columns=mtext.text_list([c.name for c in p.columns if c.type in ("number", "integer")]),
+        logical_columns=mtext.text_list([c.name for c in p.columns if c.type == "boolean"]),
         payload=_payload(p),
         result_type=p.result_type,
         result_field_types="{" + ", ".join(f"{{{mtext.text(n)}, {t}}}" for n, t in p.result_fields) + "}",
