@@ -303,3 +303,21 @@ def test_a_logical_in_a_number_column_is_not_sent_and_its_row_says_why(servers: 
             assert out[4].message == "Row 7: column x holds true where the model takes a number; the row was not sent."
         else:
             assert out[5] == pytest.approx(expected(row, threshold=10.0, offset=1.5)["score"])
+
+
+def test_a_service_refusing_every_row_stops_the_call_after_a_few_requests(servers: Callable[[str], Serve]) -> None:
+    """Finding a refused row costs about two requests; when every row is refused (a bug in run()), the function
+    stops after MAX_REFUSED_ROWS of a batch instead of sending each row alone."""
+    shape = SHAPES["bare-pandas-records"]
+    text = function_text(shape.script, servers(shape.script).base + "/score")
+    rows = source_rows(count=1_000, bad=tuple(range(1_000)))
+    sent_before = traffic()
+    with pytest.raises(MError) as failure:
+        apply(text, shape.columns, [shape.cells(r) for r in rows])
+    requests = traffic() - sent_before
+    allowed = powerquery.MAX_REFUSED_ROWS
+    assert failure.value.message.startswith(
+        f"The scoring service refused more than {allowed} rows of a batch, the last row {allowed + 1} "
+        f"(HTTP 500: {RAISED}"
+    )
+    assert requests < 4 * (powerquery.MAX_REFUSED_ROWS + 10), requests

@@ -51,6 +51,9 @@ HANDLED_STATUSES = (400, 404, 405, 408, 413, 415, 422, 429, 431, 500, 502, 503, 
 #: Answers a few bad rows can cause (the script's own 400, or run() raising: 500): the batch is split in halves
 #: until the rows are found; each gets an error in its result cells and the others are scored.
 ROW_ERROR_STATUSES = (400, 500)
+#: Rows of one batch the service may refuse before the function stops: finding each costs about two requests, so a
+#: service refusing every row (a bug in run(), a missing model) would otherwise be sent each row alone.
+MAX_REFUSED_ROWS = 10
 #: Answers that mean "too much at once": the error then suggests a smaller batch.
 TOO_BIG_STATUSES = (408, 413, 502, 504)
 #: Power Query's own request timeout is 100 s; the host answers (or gives up) within 230 s, so wait past that.
@@ -623,6 +626,7 @@ def render(p: Plan) -> str:
         retried=mtext.value(list(RETRIED_STATUSES)),
         handled=mtext.value(list(HANDLED_STATUSES)),
         row_errors=mtext.value(list(ROW_ERROR_STATUSES)),
+        max_refused_rows=MAX_REFUSED_ROWS,
         too_big=mtext.value(list(TOO_BIG_STATUSES)),
         timeout_s=REQUEST_TIMEOUT_S,
         key_required="true" if p.key_required else "false",
