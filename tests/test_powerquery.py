@@ -339,6 +339,32 @@ def test_a_users_openapi3_document_with_a_split_table(tmp_path: Path) -> None:
     assert plan.result_type == "type number"
 
 
+def test_a_split_table_without_an_example_takes_its_names_and_types_from_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    split = {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+            "data": {"type": "array", "items": {"type": "array", "items": [{"type": "number"}, {"type": "string"}]}},
+        },
+    }
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document({"type": "object", "properties": {"input_data": split}}))
+    )
+    plan = plan_for(tmp_path)
+    assert plan.table_format == "split" and [(c.name, c.type) for c in plan.columns] == [
+        ("a", "number"),
+        ("b", "string"),
+    ]
+    split["properties"]["columns"] = {"type": "array", "items": {"type": "string"}}  # type: ignore[index]
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document({"type": "object", "properties": {"input_data": split}}))
+    )
+    with pytest.raises(powerquery.PowerQueryError, match="gives no column names; give them with --columns"):
+        plan_for(tmp_path)
+    assert [c.name for c in plan_for(tmp_path, columns="x,y").columns] == ["x", "y"]
+
+
 def test_a_lone_surrogate_in_a_swagger_column_name_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "score.py").write_text(UNDECORATED)
     table = {"type": "array", "items": {"type": "object", "properties": {"bad\ud800": {"type": "number"}}}}

@@ -195,7 +195,7 @@ def plan(
     if service_input is None:
         path, table_format, found, parameters = (table or "data",), "records", (), ()
     else:
-        path, table_format, found, parameters = _table(service_input, table)
+        path, table_format, found, parameters = _table(service_input, table, read_columns=given is None)
     if given is not None:
         found = given
     result_type, result_fields = _results(service_output)
@@ -403,7 +403,7 @@ def _example(service_input: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _table(
-    service_input: Mapping[str, Any], wanted: str | None
+    service_input: Mapping[str, Any], wanted: str | None, read_columns: bool = True
 ) -> tuple[tuple[str, ...], TableFormat, tuple[Column, ...], tuple[Parameter, ...]]:
     top = _properties(service_input)
     container = top.get(INPUTS, {})
@@ -430,7 +430,7 @@ def _table(
     schema: Mapping[str, Any] = service_input
     for part in path:
         schema = _properties(schema).get(part, {})
-    columns = _columns(schema, table_format, _example(service_input, path))
+    columns = _columns(schema, table_format, _example(service_input, path)) if read_columns else ()
     parameters = _parameters(service_input, path)
     return path, table_format, columns, parameters
 
@@ -446,17 +446,35 @@ def _columns(schema: Mapping[str, Any], table_format: TableFormat, example: Any)
     rows: Any = example.get("data") if table_format == "split" and isinstance(example, dict) else example
     first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], list) else []
     if table_format == "split":
-        names = example.get("columns") if isinstance(example, dict) else None
-        if not isinstance(names, list) or not names:
-            raise PowerQueryError("The split-orient table's example has no column names; give them with --columns.")
-        kinds = [_json_type(first[i]) if i < len(first) else "" for i in range(len(names))]
-        return tuple(Column(str(n), kind, True) for n, kind in zip(names, kinds, strict=True))
+        return _split_columns(schema, example, first)
     # NumPy 2-D: no names, as many columns as the example's rows are wide, named as Power Query names them.
     width = len(first)
     if width == 0:
         raise PowerQueryError("The 2-D table's example has no row to count its columns from; give them with --columns.")
     item_type = str(_items(_items(schema)).get("type", ""))
     return tuple(Column(f"Column{i + 1}", item_type or _json_type(first[i]), True) for i in range(width))
+
+
+def _split_columns(schema: Mapping[str, Any], example: Any, first: list[Any]) -> tuple[Column, ...]:
+    """Names from the example's `columns`, else from the schema of `columns` (an `enum` or `example` of its items,
+    as a hand-written document may give them); types from the example's first row, else from a per-column `items`
+    list (JSON Schema's tuple form) of `data`'s rows."""
+    names = example.get("columns") if isinstance(example, dict) else None
+    described = _properties(schema).get("columns", {})
+    for candidate in (described.get("example"), described.get("default"), _items(described).get("enum")):
+        if not (isinstance(names, list) and names):
+            names = candidate
+    if not isinstance(names, list) or not names:
+        raise PowerQueryError("The split-orient table's schema gives no column names; give them with --columns.")
+    row_items = _properties(schema).get("data", {}).get("items")
+    per_column = row_items.get("items") if isinstance(row_items, dict) else None
+    kinds = []
+    for i in range(len(names)):
+        kind = _json_type(first[i]) if i < len(first) else ""
+        if not kind and isinstance(per_column, list) and i < len(per_column) and isinstance(per_column[i], dict):
+            kind = str(per_column[i].get("type", ""))
+        kinds.append(kind)
+    return tuple(Column(str(n), kind, True) for n, kind in zip(names, kinds, strict=True))
 
 
 def _json_type(value: Any) -> str:
