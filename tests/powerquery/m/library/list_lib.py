@@ -13,13 +13,20 @@ def lst(value: Any) -> MList:
     return need(value, "list")  # type: ignore[no-any-return]
 
 
+def same(criteria: Any, x: Any, y: Any) -> bool:
+    """Equality under an equation criteria: none (M's `=`), a comparer (`Comparer.OrdinalIgnoreCase`: 0 means
+    equal), a two-argument equality function, or a one-argument key function."""
+    if criteria is None:
+        return equals(x, y)
+    if criteria.max_args == 2:
+        result = call(criteria, [x, y])
+        return result is True or (type(result) is not bool and is_number(result) and result == 0)
+    return equals(call(criteria, [x]), call(criteria, [y]))
+
+
 def _contains(items: list[Any], value: Any, criteria: Any = None) -> bool:
     if criteria is not None:
-        return (
-            any(call(criteria, [x, value]) is True for x in items)
-            if criteria.max_args == 2
-            else any(equals(call(criteria, [x]), call(criteria, [value])) for x in items)
-        )
+        return any(same(criteria, x, value) for x in items)
     t = type(value)
     if t is str or t is int or (t is float and value == value):
         for x in items:
@@ -98,7 +105,7 @@ def difference(a: Any, b: Any, criteria: Any = None) -> MList:
     out = []
     for x in lst(a).values():
         for j, y in enumerate(remaining):
-            if (call(criteria, [x, y]) is True) if criteria is not None else equals(x, y):
+            if same(criteria, x, y):
                 del remaining[j]
                 break
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..operators import format_number, is_number, show_quoted
@@ -14,6 +14,7 @@ from . import LIBRARY, fn, need
 
 ROUNDING = {"Up": 0, "Down": 1, "AwayFromZero": 2, "TowardZero": 3, "ToEven": 4}
 LIBRARY.update({f"RoundingMode.{k}": v for k, v in ROUNDING.items()})
+ROUNDING_NAMES = {v: k for k, v in ROUNDING.items()}
 for _name, _kind, _facet in [
     ("Int64.Type", "number", "Int64"),
     ("Int32.Type", "number", "Int32"),
@@ -100,7 +101,8 @@ def power(base: Any, exponent: Any) -> Any:
 
 @fn("Number.Round", 1, 3)
 def round_(number: Any, digits: Any = None, mode: Any = None) -> Any:
-    """Docs: rounds to the nearest number (default 0 digits), ties to even unless a RoundingMode says otherwise."""
+    """Docs: rounds to the nearest number with `digits` decimals (default 0); the rounding mode only breaks ties:
+    Up (toward +infinity), Down (toward -infinity), AwayFromZero, TowardZero, ToEven (the default)."""
     if number is None:
         return None
     number = need(number, "number")
@@ -108,13 +110,23 @@ def round_(number: Any, digits: Any = None, mode: Any = None) -> Any:
         return number
     places = Decimal(1).scaleb(-int(digits or 0))
     d = Decimal(repr(number) if isinstance(number, float) else number)
-    rounding = {0: "ROUND_CEILING", 1: "ROUND_FLOOR", 2: ROUND_HALF_UP, 3: "ROUND_DOWN"}.get(
-        mode if mode is not None else 4, ROUND_HALF_EVEN
-    )
-    if mode in (0, 1, 3):
-        rounded = d.quantize(places, rounding=rounding)
+    low = d.quantize(places, rounding=ROUND_FLOOR)
+    high = low + places
+    distance_low, distance_high = d - low, high - d
+    if distance_low != distance_high:
+        rounded = low if distance_low < distance_high else high
     else:
-        rounded = d.quantize(places, rounding=rounding)
+        tie = ROUNDING_NAMES.get(4 if mode is None else int(need(mode, "number")), "ToEven")
+        if tie == "Up":
+            rounded = high
+        elif tie == "Down":
+            rounded = low
+        elif tie == "AwayFromZero":
+            rounded = high if d > 0 else low
+        elif tie == "TowardZero":
+            rounded = low if d > 0 else high
+        else:
+            rounded = d.quantize(places, rounding=ROUND_HALF_EVEN)
     return as_number(float(rounded))
 
 
