@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pq_documents import UNDECORATED, swagger_document
 from targets import ROOT, SCRIPTS
 
 from adapter.openapi import powerbi
@@ -54,33 +56,17 @@ def test_scripts_without_a_table_say_why(script: str, expected: str) -> None:
     assert len(found) == 1 and found[0].startswith(CANNOT + expected), found
 
 
-def user_app(folder: Path, document: dict[str, object]) -> Path:
+def user_app(folder: Path, document: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    (folder / "score.py").write_text(UNDECORATED)
     (folder / "swagger.json").write_text(json.dumps(document))
     return folder
 
 
-def document_with(body: dict[str, object], describe_ok: bool = True) -> dict[str, object]:
-    ok: dict[str, object] = {"description": "ok"} if describe_ok else {}
-    return {
-        "swagger": "2.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/score": {
-                "post": {
-                    "parameters": [{"name": "body", "in": "body", "schema": body}],
-                    "responses": {"200": ok},
-                }
-            }
-        },
-    }
-
-
 def test_a_users_swagger_file_with_a_table_makes_an_undecorated_script_ready(tmp_path: Path) -> None:
     body = {"type": "object", "properties": {"data": TABLE}}
-    assert problems_of(user_app(tmp_path / "ok", document_with(body))) == []
-    no_table = problems_of(user_app(tmp_path / "none", document_with({"type": "object", "properties": {}})))
+    assert problems_of(user_app(tmp_path / "ok", swagger_document(body))) == []
+    no_table = problems_of(user_app(tmp_path / "none", swagger_document({"type": "object", "properties": {}})))
     assert no_table == [
         CANNOT + "run() takes no table: Power BI sends a table as a list of records (PandasParameterType("
         "sample_frame), a list of dicts), pandas' split orient or a NumPy 2-D array."
@@ -89,7 +75,7 @@ def test_a_users_swagger_file_with_a_table_makes_an_undecorated_script_ready(tmp
 
 def test_an_invalid_user_document_is_reported(tmp_path: Path) -> None:
     body = {"type": "object", "properties": {"data": TABLE}}
-    found = problems_of(user_app(tmp_path, document_with(body, describe_ok=False)))
+    found = problems_of(user_app(tmp_path, swagger_document(body, described=False)))
     assert len(found) == 1 and found[0].startswith("The user's Swagger 2.0 document is not valid OpenAPI 2.0: ")
     (tmp_path / "swagger.json").write_text("{not json")
     assert problems_of(tmp_path) == [

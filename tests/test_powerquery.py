@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pq_documents import UNDECORATED, swagger_document
 from targets import ROOT, SCRIPTS, script_env
 
 from adapter.openapi import mtext, powerquery
@@ -273,39 +274,6 @@ def test_date_time_columns_are_sent_to_the_microsecond_in_utc(tmp_path: Path) ->
     assert "DateTimeZone.RemoveZone(DateTimeZone.ToUtc(value))" in text and '"yyyy-MM-ddTHH:mm:ss.ffffff"' in text
 
 
-def swagger_document(body: dict[str, Any], answer: dict[str, Any] | None = None, version: str = "2") -> dict[str, Any]:
-    if version == "2":
-        return {
-            "swagger": "2.0",
-            "info": {"title": "t", "version": "1"},
-            "paths": {
-                "/score": {
-                    "post": {
-                        "parameters": [{"name": "body", "in": "body", "schema": {"$ref": "#/definitions/In"}}],
-                        "responses": {"200": {"description": "ok", "schema": answer or {}}},
-                    }
-                }
-            },
-            "definitions": {"In": body},
-        }
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/score": {
-                "post": {
-                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
-                    "responses": {
-                        "200": {"description": "ok", "content": {"application/json": {"schema": answer or {}}}}
-                    },
-                }
-            }
-        },
-        "components": {"schemas": {"In": body}},
-    }
-
-
-UNDECORATED = "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
 RECORDS = {"type": "array", "items": {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}}}
 
 
