@@ -213,6 +213,21 @@ def test_the_seed_shape_sends_its_table_inside_inputs_and_the_other_members_as_p
     assert 'ResultFieldTypes = {{"id", Int64.Type}, {"score", type number}, {"high", type logical}},' in text
 
 
+def test_a_parameter_never_takes_a_name_the_function_itself_uses(tmp_path: Path) -> None:
+    source = """
+@input_schema("Inputs", S({"data": PandasParameterType(pd.DataFrame({"a": [1.0]})), "Rows": 1, "Size": 2, "Key": 3}))
+def run(Inputs):
+    return [0.0] * len(Inputs["data"])
+"""
+    plan = plan_for(write_script(tmp_path, source))
+    assert [(q.name, q.path) for q in plan.parameters] == [
+        ("Rows_", ("Inputs", "Rows")),
+        ("Size_", ("Inputs", "Size")),
+        ("Key_", ("Inputs", "Key")),
+    ]
+    assert '#"Rows" = arguments[Rows_]' in powerquery.render(plan)
+
+
 def test_a_bare_pandas_table_is_sent_on_its_own() -> None:
     plan = plan_for(SCRIPTS, "pq_bare.py")
     assert plan.table_path == ("data",) and plan.table_format == "records" and plan.parameters == ()

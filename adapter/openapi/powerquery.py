@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -497,7 +498,7 @@ def _parameters(service_input: Mapping[str, Any], table_path: tuple[str, ...]) -
             paths += [((name, member), s) for member, s in _properties(sub).items() if (name, member) != table_path]
         elif (name,) != table_path:
             paths.append(((name,), sub))
-    taken = set(OWN_PARAMETERS)
+    taken = set(OWN_PARAMETERS) | _template_names()
     found = []
     for path, sub in paths:
         if _table_format(sub) is not None:
@@ -569,6 +570,13 @@ def _check_writable(made: Plan) -> None:
 def _template() -> string.Template:
     """`score_table.pq`, the function's text with `$name` placeholders (M itself never uses `$`)."""
     return string.Template(resources.files("adapter.openapi").joinpath("score_table.pq").read_text(encoding="utf-8"))
+
+
+@cache
+def _template_names() -> frozenset[str]:
+    """Every name the template defines (`Rows = ...`, `Size = ...`): a parameter named like one would be hidden by
+    it where the function reads its arguments, so a parameter never takes one of these names."""
+    return frozenset(re.findall(r"^\s*([A-Za-z_][A-Za-z0-9_]*) =", _template().template, re.MULTILINE))
 
 
 def _payload(p: Plan) -> str:
