@@ -397,6 +397,8 @@ def test_the_url_is_a_literal_at_the_web_request_or_a_parameter() -> None:
         ("http://10.0.0.4/score", True),
         ("http://localhost.example.com/score", True),
         ("ftp://example.com/score", True),
+        ("http://[::1/score", True),
+        ("https://[::1/score", True),
     ],
 )
 def test_plain_http_is_refused_except_on_this_machine(url: str, refused: bool) -> None:

@@ -238,7 +238,10 @@ def default_batch_size(columns: tuple[Column, ...]) -> int:
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # a malformed IPv6 address
+        return False
     if host == "localhost":
         return True
     try:
@@ -250,7 +253,11 @@ def is_loopback(url: str) -> bool:
 def check_url(url: str) -> None:
     """An https:// scoring URL (http:// only on this machine): a plain-HTTP Function App answers 301 to HTTPS, and
     following it turns Power Query's POST into a GET, so nothing would be scored."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - parsed here, so a malformed IPv6 address is refused like any bad URL
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.netloc or any(ord(c) < 32 or ord(c) == 127 for c in url):
         raise PowerQueryError(
             f"--url must be the scoring URL, like https://<app>.azurewebsites.net/score; got {url!r}."
