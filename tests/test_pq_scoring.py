@@ -7,6 +7,7 @@ the key rules, StopOnError, and the command line on a CSV file."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import math
 import random
 import subprocess
@@ -321,3 +322,23 @@ def test_a_service_refusing_every_row_stops_the_call_after_a_few_requests(server
         f"(HTTP 500: {RAISED}"
     )
     assert requests < 4 * (powerquery.MAX_REFUSED_ROWS + 10), requests
+
+
+def test_date_times_with_a_zone_or_seven_digits_are_sent_as_pandas_reads_them(servers: Callable[[str], Serve]) -> None:
+    """A zone, or Power Query's seven fractional digits, in a date-time column made pandas answer 500: the function
+    sends UTC to the microsecond."""
+    text = function_text("pq_dates.py", servers("pq_dates.py").base + "/score")
+    plus_one = dt.timezone(dt.timedelta(hours=1))
+    table = [
+        [1, dt.datetime(2024, 1, 2, 3, 4, 5, 123456)],
+        [2, dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=plus_one)],
+        [3, dt.date(2024, 5, 6)],
+        [4, None],
+    ]
+    _, scored = apply(text, ["id", "when"], table)
+    assert [row[2] for row in scored] == [
+        "2024-01-02T03:04:05.123456",
+        "2024-01-02T02:04:05.123456",
+        "2024-05-06T00:00:00",
+        None,
+    ]
