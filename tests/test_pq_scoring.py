@@ -342,3 +342,21 @@ def test_date_times_with_a_zone_or_seven_digits_are_sent_as_pandas_reads_them(se
         "2024-05-06T00:00:00",
         None,
     ]
+
+
+def test_the_function_the_app_serves_scores_against_it(servers: Callable[[str], Serve]) -> None:
+    """`GET /powerquery.pq` writes the app's own scoring URL into the function: fetched and run as it is."""
+    import requests
+
+    shape = SHAPES["split-orient-input-data"]
+    server = servers(shape.script)
+    served = requests.get(server.base + "/powerquery.pq", timeout=30)
+    assert served.status_code == 200
+    assert f'Web.Contents("{server.base}/score",' in served.text
+    rows = source_rows(count=30, bad=(4,))
+    _, scored = apply(served.text, shape.columns, [shape.cells(r) for r in rows])
+    for row, out in zip(rows, scored, strict=True):
+        if row["id"] == 4:
+            assert isinstance(out[4], MError)
+        else:
+            assert out[4] == pytest.approx(expected(row)["score"])
