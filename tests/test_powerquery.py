@@ -348,6 +348,19 @@ def test_a_split_table_without_an_example_takes_its_names_and_types_from_the_sch
     assert [c.name for c in plan_for(tmp_path, columns="x,y").columns] == ["x", "y"]
 
 
+def test_odd_keywords_in_a_hand_written_document_are_read_as_unknown(tmp_path: Path) -> None:
+    """`required: true` and a list of types (as people write them by hand) once raised TypeError (a 500 on
+    /powerquery.pq): they mean "not said"."""
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    items = {"type": "object", "required": True, "properties": {"a": {"type": ["number", "null"]}, "b": "number"}}
+    body = {"type": "object", "properties": {"data": {"type": "array", "items": items}, "k": {"type": 7}}}
+    (tmp_path / "swagger.json").write_text(json.dumps(swagger_document(body)))
+    plan = plan_for(tmp_path)
+    assert [(c.name, c.type, c.required) for c in plan.columns] == [("a", "", False), ("b", "", False)]
+    assert [(q.name, q.type) for q in plan.parameters] == [("k", "")]
+    assert "optional k as any," in powerquery.render(plan)
+
+
 def test_a_lone_surrogate_in_a_swagger_column_name_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "score.py").write_text(UNDECORATED)
     table = {"type": "array", "items": {"type": "object", "properties": {"bad\ud800": {"type": "number"}}}}

@@ -446,9 +446,10 @@ def _table(
 def _columns(schema: Mapping[str, Any], table_format: TableFormat, example: Any) -> tuple[Column, ...]:
     if table_format == "records":
         items = _items(schema)
-        required = {str(n) for n in items.get("required") or []}
+        listed = items.get("required")
+        required = {str(n) for n in listed} if isinstance(listed, list) else set()
         return tuple(
-            Column(name, str(sub.get("type", "")), name in required, str(sub.get("format", "")))
+            Column(name, _word(sub, "type"), name in required, _word(sub, "format"))
             for name, sub in _properties(items).items()
         )
     rows: Any = example.get("data") if table_format == "split" and isinstance(example, dict) else example
@@ -459,7 +460,7 @@ def _columns(schema: Mapping[str, Any], table_format: TableFormat, example: Any)
     width = len(first)
     if width == 0:
         raise PowerQueryError("The 2-D table's example has no row to count its columns from; give them with --columns.")
-    item_type = str(_items(_items(schema)).get("type", ""))
+    item_type = _word(_items(_items(schema)), "type")
     return tuple(Column(f"Column{i + 1}", item_type or _json_type(first[i]), True) for i in range(width))
 
 
@@ -480,9 +481,15 @@ def _split_columns(schema: Mapping[str, Any], example: Any, first: list[Any]) ->
     for i in range(len(names)):
         kind = _json_type(first[i]) if i < len(first) else ""
         if not kind and isinstance(per_column, list) and i < len(per_column) and isinstance(per_column[i], dict):
-            kind = str(per_column[i].get("type", ""))
+            kind = _word(per_column[i], "type")
         kinds.append(kind)
     return tuple(Column(str(n), kind, True) for n, kind in zip(names, kinds, strict=True))
+
+
+def _word(schema: Mapping[str, Any], keyword: str) -> str:
+    """A schema's `type` or `format` when it is one word; "" otherwise (a list of types, a hand-written mistake)."""
+    value = schema.get(keyword)
+    return value if isinstance(value, str) else ""
 
 
 def _json_type(value: Any) -> str:
@@ -512,7 +519,7 @@ def _parameters(service_input: Mapping[str, Any], table_path: tuple[str, ...]) -
             continue  # another table (the sample's `matrix` beside `data`): an alternative input, never sent
         identifier = mtext.identifier(path[-1], taken)
         taken.add(identifier)
-        found.append(Parameter(identifier, path, str(sub.get("type", "")), _example(service_input, path)))
+        found.append(Parameter(identifier, path, _word(sub, "type"), _example(service_input, path)))
     return tuple(found)
 
 
@@ -532,11 +539,11 @@ def _results(service_output: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, s
     fields = _properties(items) if items.get("type") == "object" else {}
     if fields:
         return "type any", tuple(
-            (name, RESULT_TYPES.get(str(sub.get("type")), "type any")) for name, sub in fields.items()
+            (name, RESULT_TYPES.get(_word(sub, "type"), "type any")) for name, sub in fields.items()
         )
     if items.get("type") == "array":
         return "type list", ()
-    return RESULT_TYPES.get(str(items.get("type", "")), "type any"), ()
+    return RESULT_TYPES.get(_word(items, "type"), "type any"), ()
 
 
 def _check_writable(made: Plan) -> None:
