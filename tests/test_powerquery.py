@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pq_documents import UNDECORATED, swagger_document
 from targets import ROOT, SCRIPTS, script_env
 
@@ -578,3 +580,72 @@ def test_a_lone_surrogate_in_the_users_swagger_gets_a_404_not_a_500(tmp_path: Pa
         target.stop()
     assert reply.status == 404, reply.body
     assert "lone surrogate" in reply.json()["message"]  # type: ignore[index]
+
+
+# --- Whatever a document says: a function or one sentence ---------------------------------------------------------
+
+_words = st.sampled_from(["type", "properties", "items", "example", "columns", "data", "index", "Inputs", "required"])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.sampled_from(["array", "object", "x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_words | st.text(max_size=3), inner, max_size=4),
+    max_leaves=20,
+)
+_table_schemas = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("array"),
+            "items": st.fixed_dictionaries({"type": st.just("object"), "properties": _json, "required": _json}),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("object"),
+            "properties": st.fixed_dictionaries(
+                {"columns": _json, "data": st.fixed_dictionaries({"type": st.just("array"), "items": _json})}
+            ),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("array"), "items": st.fixed_dictionaries({"type": st.just("array"), "items": _json})}
+    ),
+    _json,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(["data", "input_data", "Rows", "a b", "let"]),
+    table=_table_schemas,
+    others=_json,
+    example=_json,
+    answer=_json,
+    wrapped=st.booleans(),
+)
+def test_any_document_gives_a_function_or_one_sentence(
+    tmp_path: Path, name: str, table: Any, others: Any, example: Any, answer: Any, wrapped: bool
+) -> None:
+    properties = {name: table, "other": others}
+    body = (
+        {"type": "object", "properties": {"Inputs": {"type": "object", "properties": properties}}}
+        if wrapped
+        else {"type": "object", "properties": properties}
+    )
+    body["example"] = example
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document(body, answer if isinstance(answer, dict) else None))
+    )
+    try:
+        plan = plan_for(tmp_path)
+    except powerquery.PowerQueryError as ex:
+        assert "\n" not in str(ex)
+        return
+    text = powerquery.render(plan)
+    text.encode("utf-8")  # writable as the CLI and /powerquery.pq write it
+    assert "$" not in text.replace("$title", "")
