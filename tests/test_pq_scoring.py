@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import math
 import random
 import subprocess
@@ -357,6 +358,36 @@ def test_the_function_the_app_serves_scores_against_it(servers: Callable[[str], 
     _, scored = apply(served.text, shape.columns, [shape.cells(r) for r in rows])
     for row, out in zip(rows, scored, strict=True):
         if row["id"] == 4:
+            assert isinstance(out[4], MError)
+        else:
+            assert out[4] == pytest.approx(expected(row)["score"])
+
+
+def test_a_body_that_is_the_table_itself(tmp_path: Path) -> None:
+    """A user's document whose body is a bare list of records (no name at all): the batch is the body."""
+    from pq_documents import swagger_document
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "score.py").write_text(
+        "import json\nfrom pq_shapes import score\n\n\ndef init():\n    pass\n\n\n"
+        "def run(data):\n    rows = json.loads(data) if isinstance(data, (str, bytes)) else data\n"
+        "    return [score(r['id'], r['x'], r['label'])['score'] for r in rows]\n"
+    )
+    (app / "pq_shapes.py").write_text((SCRIPTS / "pq_shapes.py").read_text())
+    table = {"type": "array", "items": {"type": "object", "properties": {c: {} for c in ("id", "x", "label")}}}
+    (app / "swagger.json").write_text(json.dumps(swagger_document(table)))
+    env = {"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "score.py"}
+    server = Serve(env, tmp_path / "serve.log")
+    try:
+        settings = Settings.from_env(env)
+        text = powerquery.generate(settings, entry_script.load(settings), server.base + "/score")
+        rows = source_rows(count=25, bad=(3,))
+        _, scored = apply(text, ["name", "id", "x", "label"], [_records(r) for r in rows])
+    finally:
+        server.stop()
+    for row, out in zip(rows, scored, strict=True):
+        if row["id"] == 3:
             assert isinstance(out[4], MError)
         else:
             assert out[4] == pytest.approx(expected(row)["score"])

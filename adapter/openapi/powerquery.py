@@ -634,11 +634,11 @@ def render(p: Plan) -> str:
             f"            Documentation.SampleValues = {{{mtext.text(p.example_url)}}}]),\n        "
         )
         url_expression = "Url"
-        call = f'{FUNCTION}(Source, "{p.example_url}", Key)'
+        call = f'{FUNCTION}(<the previous step>, "{p.example_url}", FunctionKey)'
     else:
         url_parameter = url_type = ""
         url_expression = mtext.text(p.url)  # a literal at Web.Contents, so the Power BI service can refresh it
-        call = f"{FUNCTION}(Source, Key)"
+        call = f"{FUNCTION}(<the previous step>, FunctionKey)"
     parameters = "".join(f"optional {q.name} as {_parameter_type(q)},\n            " for q in p.parameters)
     parameter_types = "".join(
         f"optional {q.name} as (type {_parameter_type(q)} meta [Documentation.FieldCaption = "
