@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from powerquery.m.library import load
 from powerquery.m.values import MFunction
 from powerquery.signatures import documented
+from powerquery.testing import generated_function
 from targets import ROOT
 
 PQ_DIR = ROOT / "tests" / "powerquery"
@@ -54,19 +54,6 @@ def library_calls(text: str, tmp_path: Path) -> dict[str, Any]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def generated(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "adapter", "powerquery", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def problems(found: dict[str, Any]) -> list[str]:
     signatures = documented()
     out = [f"{name}: not a documented library name" for name in found["names"] if name not in signatures]
@@ -82,7 +69,7 @@ def problems(found: dict[str, Any]) -> list[str]:
 def test_the_generated_function_calls_only_documented_functions_with_their_arity(
     url: str | None, tmp_path: Path
 ) -> None:
-    found = library_calls(generated(*(["--url", url] if url else [])), tmp_path)
+    found = library_calls(generated_function(*(["--url", url] if url else [])), tmp_path)
     assert found["calls"], "no library call found: the syntax walk is broken"
     assert problems(found) == []
 

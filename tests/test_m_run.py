@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from powerquery.m.values import MError
 from powerquery.run import apply, cell_text, read_csv
+from powerquery.testing import generated_function
 from targets import ROOT, Serve
 
 SCRIPT = """
@@ -49,29 +50,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str,
         server.stop()
 
 
-def generated(env: dict[str, str], url: str) -> str:
-    import os
-
-    done = subprocess.run(
-        [sys.executable, "-m", "adapter", "powerquery", "--url", url],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.mark.slow
 def test_the_generated_function_scores_a_shuffled_csv_in_order_with_error_cells_for_bad_rows(
     served: tuple[dict[str, str], str, Path], tmp_path: Path
 ) -> None:
     env, base, _ = served
     pq = tmp_path / "score.pq"
-    pq.write_text(generated(env, base + "/score"), encoding="utf-8")
+    pq.write_text(generated_function("--url", base + "/score", env=env), encoding="utf-8")
     xs = [float(i) for i in range(2500)]
     random.Random(7).shuffle(xs)
     bad = {17, 1800}
@@ -106,7 +91,9 @@ def test_the_generated_function_scores_a_shuffled_csv_in_order_with_error_cells_
 @pytest.mark.slow
 def test_apply_gives_error_cells_as_m_errors(served: tuple[dict[str, str], str, Path]) -> None:
     env, base, _ = served
-    columns, rows = apply(generated(env, base + "/score"), ["x", "label"], [[1.5, "a"], [-1, "b"], [3, "c"]])
+    columns, rows = apply(
+        generated_function("--url", base + "/score", env=env), ["x", "label"], [[1.5, "a"], [-1, "b"], [3, "c"]]
+    )
     assert columns == ["x", "label", "Results"]
     assert rows[0][2] == 3 and rows[2][2] == 6
     assert isinstance(rows[1][2], MError) and rows[1][2].reason == "DataSource.Error"

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from .values import (
+    TYPE_TITLES,
     MBinary,
     MError,
     MFunction,
@@ -228,27 +229,7 @@ def show_quoted(value: Any) -> str:
 
 
 def type_title(t: MType) -> str:
-    return {
-        "any": "Any",
-        "anynonnull": "AnyNonNull",
-        "none": "None",
-        "null": "Null",
-        "logical": "Logical",
-        "number": "Number",
-        "text": "Text",
-        "binary": "Binary",
-        "date": "Date",
-        "datetime": "DateTime",
-        "datetimezone": "DateTimeZone",
-        "time": "Time",
-        "duration": "Duration",
-        "list": "List",
-        "record": "Record",
-        "table": "Table",
-        "function": "Function",
-        "type": "Type",
-        "action": "Action",
-    }[t.kind]
+    return TYPE_TITLES[t.kind]
 
 
 def logical(value: Any) -> bool:

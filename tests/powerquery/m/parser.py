@@ -177,65 +177,33 @@ class Parser:
         return a
 
     def logical_or(self) -> n.Node:
-        a = self.logical_and()
-        while self.accept("or"):
-            a = n.Binary("or", a, self.logical_and())
-        return a
+        return self.binary(0)
 
-    def logical_and(self) -> n.Node:
-        a = self.is_expression()
-        while self.accept("and"):
-            a = n.Binary("and", a, self.is_expression())
-        return a
+    #: Left-associative binary operators, lowest precedence first (`is`/`as` take a type, not an operand).
+    LEVELS: tuple[tuple[str, ...], ...] = (
+        ("or",),
+        ("and",),
+        ("is",),
+        ("as",),
+        ("=", "<>"),
+        ("<", "<=", ">", ">="),
+        ("+", "-", "&"),
+        ("*", "/"),
+        ("meta",),
+    )
 
-    def is_expression(self) -> n.Node:
-        a = self.as_expression()
-        while self.accept("is"):
-            a = n.Is(a, self.nullable_primitive_type(), False)
-        return a
-
-    def as_expression(self) -> n.Node:
-        a = self.equality()
-        while self.accept("as"):
-            a = n.Is(a, self.nullable_primitive_type(), True)
-        return a
-
-    def equality(self) -> n.Node:
-        a = self.relational()
-        while self.tok.kind == "punct" and self.tok.value in ("=", "<>"):
+    def binary(self, level: int) -> n.Node:
+        if level == len(self.LEVELS):
+            return self.unary()
+        ops = self.LEVELS[level]
+        a = self.binary(level + 1)
+        while self.tok.kind in ("punct", "keyword") and self.tok.value in ops:
             op = self.tok.value
             self.i += 1
-            a = n.Binary(op, a, self.relational())
-        return a
-
-    def relational(self) -> n.Node:
-        a = self.additive()
-        while self.tok.kind == "punct" and self.tok.value in ("<", "<=", ">", ">="):
-            op = self.tok.value
-            self.i += 1
-            a = n.Binary(op, a, self.additive())
-        return a
-
-    def additive(self) -> n.Node:
-        a = self.multiplicative()
-        while self.tok.kind == "punct" and self.tok.value in ("+", "-", "&"):
-            op = self.tok.value
-            self.i += 1
-            a = n.Binary(op, a, self.multiplicative())
-        return a
-
-    def multiplicative(self) -> n.Node:
-        a = self.metadata()
-        while self.tok.kind == "punct" and self.tok.value in ("*", "/"):
-            op = self.tok.value
-            self.i += 1
-            a = n.Binary(op, a, self.metadata())
-        return a
-
-    def metadata(self) -> n.Node:
-        a = self.unary()
-        while self.accept("meta"):
-            a = n.Binary("meta", a, self.unary())
+            if op in ("is", "as"):
+                a = n.Is(a, self.nullable_primitive_type(), op == "as")
+            else:
+                a = n.Binary(op, a, self.binary(level + 1))
         return a
 
     def unary(self) -> n.Node:

@@ -321,25 +321,33 @@ def primitive(kind: str, nullable: bool = False) -> MType:
     return MType(kind, nullable)
 
 
+#: Primitive type names as M's messages write them ("Number", "Text"...).
+TYPE_TITLES = {
+    "any": "Any",
+    "anynonnull": "AnyNonNull",
+    "none": "None",
+    "null": "Null",
+    "logical": "Logical",
+    "number": "Number",
+    "text": "Text",
+    "binary": "Binary",
+    "date": "Date",
+    "datetime": "DateTime",
+    "datetimezone": "DateTimeZone",
+    "time": "Time",
+    "duration": "Duration",
+    "list": "List",
+    "record": "Record",
+    "table": "Table",
+    "function": "Function",
+    "type": "Type",
+    "action": "Action",
+}
+
+
 def type_name(value: Any) -> str:
     """The M name of a value's primitive type, capitalised as M's messages write it ("Number", "Text"...)."""
-    return {
-        "null": "Null",
-        "logical": "Logical",
-        "number": "Number",
-        "text": "Text",
-        "binary": "Binary",
-        "date": "Date",
-        "datetime": "DateTime",
-        "datetimezone": "DateTimeZone",
-        "time": "Time",
-        "duration": "Duration",
-        "list": "List",
-        "record": "Record",
-        "table": "Table",
-        "function": "Function",
-        "type": "Type",
-    }[kind_of(value)]
+    return TYPE_TITLES[kind_of(value)]
 
 
 def kind_of(value: Any) -> str:
