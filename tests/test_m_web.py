@@ -178,3 +178,14 @@ def test_an_unread_request_is_never_sent_and_a_read_one_once(stub: Stub) -> None
 def test_header_values_that_would_split_the_request_are_refused(stub: Stub) -> None:
     assert m_error(f'Web.Contents("{stub.url}/", [Headers = [A = "x#(cr)#(lf)B: y"]])').reason == "Expression.Error"
     assert stub.seen == []
+
+
+def test_table_cells_are_computed_when_read_and_once(stub: Stub) -> None:
+    """As in Power Query, Table.AddColumn's cells are lazy: counting rows or removing the column sends nothing;
+    Table.Buffer computes each cell once."""
+    added = f'Table.AddColumn(#table({{"a"}}, {{{{1}}, {{2}}}}), "r", each Web.Contents("{stub.url}/cell"))'
+    assert m(f"Table.RowCount({added})") == 2
+    assert m(f'Table.RowCount(Table.RemoveRowsWithErrors(Table.RemoveColumns({added}, {{"r"}})))') == 2
+    assert stub.seen == []
+    assert m(f'let b = Table.Buffer({added}) in Table.RowCount(b) + List.Count(Table.Column(b, "r"))') == 4
+    assert len(stub.seen) == 2

@@ -183,8 +183,8 @@ class MRecord:
 
 class MTable:
     """A table: column names and rows (Python lists of cell values, in column order). A cell may hold an `MError`
-    (an error value: what Table.AddColumn keeps when a cell's expression fails). `types` holds each column's type
-    (None: any)."""
+    (an error value: what a failing cell's expression gives) or a `Thunk` (a Table.AddColumn cell not read yet).
+    `types` holds each column's type (None: any)."""
 
     __slots__ = ("columns", "rows", "types", "meta", "keys")
 

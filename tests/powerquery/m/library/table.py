@@ -27,6 +27,16 @@ def texts(value: Any) -> list[str]:
     return [need(v, "text") for v in need(value, "list").values()]
 
 
+def settled(cell: Any) -> Any:
+    """A cell's value, computing it if it is still lazy; a failing cell gives its error (an `MError`)."""
+    if type(cell) is Thunk:
+        try:
+            return cell.get()
+        except MError as ex:
+            return ex
+    return cell
+
+
 def cell_value(cell: Any) -> Any:
     if type(cell) is MError:
         raise cell
@@ -85,9 +95,10 @@ def combine_tables(tables: list[MTable], columns: list[str] | None = None) -> MT
 
 @fn("Table.Buffer", 1, 2)
 def buffer(t: Any, options: Any = None) -> MTable:
-    """Buffers the table in memory: a copy isolated from its source (errors in cells stay in their cells)."""
+    """Buffers the table in memory: every cell computed once, in a copy isolated from its source (a failing cell
+    keeps its error)."""
     t = table(t)
-    return MTable(t.columns, [list(r) for r in t.rows], t.types)
+    return MTable(t.columns, [[settled(c) for c in r] for r in t.rows], t.types)
 
 
 @fn("Table.Split", 2)
@@ -119,7 +130,12 @@ def add_column(t: Any, name: Any, generator: Any, column_type: Any = None) -> MT
     if name in t.columns:
         raise expression_error(f"The field '{name}' already exists in the record.")
     columns = t.columns
-    rows = [[*row, computed(generator, [MRecord(dict(zip(columns, row, strict=False)))])] for row in t.rows]
+
+    def cell(row: list[Any]) -> Thunk:
+        # Lazy, as in Power Query: a cell is computed when read (Table.RowCount or removing the column reads none).
+        return Thunk(lambda: call(generator, [MRecord(dict(zip(columns, row, strict=False)))]))
+
+    rows = [[*row, cell(row)] for row in t.rows]
     return MTable([*columns, name], rows, [*t.types, column_type])
 
 
@@ -146,7 +162,7 @@ def expand_record_column(t: Any, name: Any, field_names: Any, new_names: Any = N
     columns = [*t.columns[:i], *new, *t.columns[i + 1 :]]
     rows = []
     for row in t.rows:
-        cell = row[i]
+        cell = settled(row[i])
         if type(cell) is MError:
             cells: list[Any] = [cell] * len(fields)
         else:
@@ -334,7 +350,7 @@ def transform_column_types(t: Any, transforms: Any, culture: Any = None) -> MTab
         i = t.index(name)
         ctype = need(ctype, "type")
         for r in rows:
-            cell = r[i]
+            cell = r[i] = settled(r[i])
             if type(cell) is not MError:
                 try:
                     r[i] = convert_to(force(cell), ctype, culture)
@@ -358,6 +374,7 @@ def transform_columns(t: Any, operations: Any, default: Any = None, missing: Any
         i = t.index(name)
         done.add(i)
         for r in rows:
+            r[i] = settled(r[i])
             if type(r[i]) is not MError:
                 r[i] = computed(f, [r[i]])
         if len(op) > 2:
@@ -366,6 +383,7 @@ def transform_columns(t: Any, operations: Any, default: Any = None, missing: Any
         for i in range(len(t.columns)):
             if i not in done:
                 for r in rows:
+                    r[i] = settled(r[i])
                     if type(r[i]) is not MError:
                         r[i] = computed(default, [r[i]])
     return MTable(t.columns, rows, types)
@@ -444,7 +462,7 @@ def replace_error_values(t: Any, replacements: Any) -> MTable:
     for name, value in _pairs(replacements):
         i = t.index(name)
         for r in rows:
-            if type(r[i]) is MError:
+            if type(settled(r[i])) is MError:
                 r[i] = value
     return MTable(t.columns, rows, t.types)
 
@@ -453,14 +471,14 @@ def replace_error_values(t: Any, replacements: Any) -> MTable:
 def remove_rows_with_errors(t: Any, columns: Any = None) -> MTable:
     t = table(t)
     idx = _error_columns(t, columns)
-    return MTable(t.columns, [r for r in t.rows if not any(type(r[i]) is MError for i in idx)], t.types)
+    return MTable(t.columns, [r for r in t.rows if not any(type(settled(r[i])) is MError for i in idx)], t.types)
 
 
 @fn("Table.SelectRowsWithErrors", 1, 2)
 def select_rows_with_errors(t: Any, columns: Any = None) -> MTable:
     t = table(t)
     idx = _error_columns(t, columns)
-    return MTable(t.columns, [r for r in t.rows if any(type(r[i]) is MError for i in idx)], t.types)
+    return MTable(t.columns, [r for r in t.rows if any(type(settled(r[i])) is MError for i in idx)], t.types)
 
 
 def _key(t: MTable, key: Any) -> list[int]:
