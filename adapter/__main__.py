@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     powerquery = commands.add_parser("powerquery", help="write a Power Query (M) function that scores a Power BI table")
     powerquery.add_argument("--out", type=Path, help="file to write (default: standard output)")
     powerquery.add_argument("--url", help="the scoring URL to write in (default: the function takes a Url parameter)")
-    powerquery.add_argument("--table", help="the table in Inputs to send when there are several (default: the first)")
+    powerquery.add_argument("--table", help="the table to send when the schema has several (default: the first)")
+    powerquery.add_argument(
+        "--columns", help="the table's columns when the script has no schema: name:type,... (types number, text...)"
+    )
     models_cli.register(commands)
     check.register(commands)
     importer.register(commands)
@@ -49,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "powerquery":  # before logging is set up: the M text or a one-line error, nothing else
         from adapter.tools import powerquery_cli
 
-        return powerquery_cli.write(args.out, args.url, args.table)
+        return powerquery_cli.write(args.out, args.url, args.table, args.columns)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         from adapter.hosting.server import serve as run_server

@@ -73,13 +73,12 @@ SLOW = frozenset(
         "test_import_check.py::test_a_script_using_an_identity_gets_the_commands_that_give_one",
         "test_import_check.py::test_check_answers_as_score_does_when_run_returns_what_cannot_be_sent",
         "test_worker.py",  # the real Functions worker, over gRPC
-        # 50,000 rows in batches through `serve`.
-        "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",
-        "test_powerquery.py::test_a_ragged_last_batch_stays_aligned",
-        "test_powerquery.py::test_an_error_answer_becomes_a_readable_error_naming_the_rows",
+        # The generated Power Query functions run by the M evaluator against `serve`, 10,000 rows per shape.
+        "test_pq_scoring.py",
         # The command line in a subprocess per case.
         "test_powerquery.py::test_scripts_it_cannot_serve_get_one_line_and_exit_2",
-        "test_powerquery.py::test_the_command_writes_the_function",
+        "test_powerquery.py::test_the_command_writes_the_function_and_says_what_it_wrote",
+        "test_powerquery.py::test_hostile_swagger_files_get_one_line_not_a_traceback",
         "test_swagger.py::test_the_swagger_command_writes_what_the_route_serves",
         "test_swagger.py::test_the_swagger_command_says_what_is_wrong",
     }

@@ -1,32 +1,34 @@
-"""The generated Power Query (M) function: Microsoft's M parser accepts every variant, the command line refuses
-scripts it cannot serve in one line, and the batching contract the function follows scores a 50,000-row table
-through `adapter serve` exactly once per row, in order, across a cold instance's 503."""
+"""The generated Power Query (M) function: one for every tabular schema shape (Inputs-wrapped and bare tables,
+pandas records and split orients, NumPy 2-D, lists of records, `--columns` for scripts without a schema), Microsoft's
+M parser accepts every variant, the command line says what it wrote or refuses in one line, and `/powerquery.pq`
+serves it. tests/test_pq_scoring.py runs the functions with the M evaluator against `adapter serve`."""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from targets import ROOT, SCRIPTS, Serve, script_env
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pq_documents import UNDECORATED, swagger_document
+from targets import ROOT, SCRIPTS, script_env
 
-from adapter.openapi import powerquery
+from adapter.openapi import mtext, powerquery
 from adapter.script import entry_script
 from adapter.settings import Settings
 
 PARSER_DIR = Path(__file__).resolve().parent / "powerquery"
 IMPORTS = """
+import numpy as np
 import pandas as pd
+from inference_schema.parameter_types.numpy_parameter_type import NumpyParameterType
 from inference_schema.parameter_types.pandas_parameter_type import PandasParameterType
 from inference_schema.parameter_types.standard_py_parameter_type import StandardPythonParameterType as S
 from inference_schema.schema_decorators import input_schema, output_schema
@@ -42,16 +44,29 @@ def settings_for(app_root: Path, script: str = "score.py", **env: str) -> Settin
     return Settings.from_env({"AML_APP_ROOT": str(app_root), "AZUREML_ENTRY_SCRIPT": script, **env})
 
 
-def plan_for(app_root: Path, script: str = "score.py", url: str | None = None, **env: str) -> powerquery.Plan:
+def plan_for(
+    app_root: Path, script: str = "score.py", url: str | None = None, columns: str | None = None, **env: str
+) -> powerquery.Plan:
     settings = settings_for(app_root, script, **env)
-    return powerquery.plan(settings, entry_script.load(settings), url)
+    return powerquery.plan(settings, entry_script.load(settings), url, columns=columns)
 
 
 def generate(
-    app_root: Path, script: str = "score.py", url: str | None = None, table: str | None = None, **env: str
+    app_root: Path,
+    script: str = "score.py",
+    url: str | None = None,
+    table: str | None = None,
+    columns: str | None = None,
+    **env: str,
 ) -> str:
     settings = settings_for(app_root, script, **env)
-    return powerquery.generate(settings, entry_script.load(settings), url, table)
+    return powerquery.generate(settings, entry_script.load(settings), url, table, columns)
+
+
+def write_script(folder: Path, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "score.py").write_text(IMPORTS + body, encoding="utf-8")
+    return folder
 
 
 # --- Microsoft's M parser -----------------------------------------------------------------------------------------
@@ -88,38 +103,42 @@ def m_parser() -> Callable[[dict[str, str], Path], subprocess.CompletedProcess[s
     return parse
 
 
-WEIRD_SOURCE = (
-    IMPORTS
-    + """
+WEIRD_SOURCE = """
 SAMPLE = pd.DataFrame({'say "hi"': [1.0], "#(lf) literal": [2.0], "line\\nbreak": ["x"], "naïve € 名": [True]})
 GLOBALS = {"mode": 'quote " and #(tab)', "nested": {"list": [1, 2.5, None, True], "deep": {"k": "v"}}, "n": -3}
 
 
-@input_schema("Inputs", S({"rows": PandasParameterType(SAMPLE), "other": [1.0]}))
+@input_schema("Inputs", S({"rows": PandasParameterType(SAMPLE), "let": 1.0, "in put": "x"}))
 @input_schema("GlobalParameters", S(GLOBALS))
 @output_schema(S({"Results": [{"label": "a", "p": 0.5}]}))
 def run(Inputs, GlobalParameters):
     return {"Results": []}
 """
-)
 
-TWO_TABLES_SOURCE = (
-    IMPORTS
-    + """
+TWO_TABLES_SOURCE = """
 @input_schema("Inputs", S({"left": PandasParameterType(pd.DataFrame({"a": [1.0]})),
                            "right": PandasParameterType(pd.DataFrame({"b": ["x"]}))}))
 @output_schema(S({"Results": [1.0]}))
 def run(Inputs):
     return {"Results": []}
 """
-)
+
+DATETIME_SOURCE = """
+SAMPLE = pd.DataFrame({"x": [1.0], "when": pd.to_datetime(["2024-01-02"])})
+
+
+@input_schema("data", PandasParameterType(SAMPLE))
+def run(data):
+    return [0.0] * len(data)
+"""
+
+SHAPES = ["pq_inputs.py", "pq_bare.py", "pq_split.py", "pq_numpy.py", "pq_records_list.py"]
 
 
 def test_every_variant_parses_with_microsofts_parser(m_parser: Any, tmp_path: Path) -> None:
-    (tmp_path / "weird").mkdir()
-    (tmp_path / "weird" / "score.py").write_text(WEIRD_SOURCE, encoding="utf-8")
-    (tmp_path / "two").mkdir()
-    (tmp_path / "two" / "score.py").write_text(TWO_TABLES_SOURCE)
+    weird = write_script(tmp_path / "weird", WEIRD_SOURCE)
+    two = write_script(tmp_path / "two", TWO_TABLES_SOURCE)
+    dates = write_script(tmp_path / "dates", DATETIME_SOURCE)
     url = "https://my-app.azurewebsites.net/api/score"
     texts = {
         "sample": generate(ROOT),
@@ -128,8 +147,14 @@ def test_every_variant_parses_with_microsofts_parser(m_parser: Any, tmp_path: Pa
         "sample-bearer-url": generate(ROOT, url=url, AML_SCORING_KEYS="k1"),
         "nested-powerbi-shape": generate(SCRIPTS, "powerbi_shape.py"),
         "record-results": generate(SCRIPTS, "powerquery_batches.py", url="http://127.0.0.1:7071/score"),
-        "weird-names": generate(tmp_path / "weird", SERVICE_NAME='My "best" model\nv2'),
-        "second-table": generate(tmp_path / "two", table="right"),
+        "weird-names": generate(weird, SERVICE_NAME='My "best" model\nv2'),
+        "second-table": generate(two, table="right"),
+        "datetime-column": generate(dates),
+        "undecorated-columns": generate(
+            SCRIPTS, "pq_undecorated.py", url=url, columns="id:integer,x:number,label:text"
+        ),
+        "pandas-orients": generate(SCRIPTS, "swagger_pandas_orients.py"),
+        **{shape: generate(SCRIPTS, shape, url=url) for shape in SHAPES},
     }
     result = m_parser(texts, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -145,11 +170,227 @@ def test_the_parser_check_fails_on_broken_m(m_parser: Any, tmp_path: Path) -> No
 
 
 def test_text_literals_escape_what_could_end_them() -> None:
-    assert powerquery.m_text('a"b') == '"a""b"'
-    assert powerquery.m_text("x#(lf)y") == '"x#(#)(lf)y"'
-    assert powerquery.m_text("a\r\nb\tc\x00\u2028") == '"a#(cr)#(lf)b#(tab)c#(0000)#(2028)"'
-    assert powerquery.m_value({"k": [1, 2.5, None, True, "t"]}) == '[#"k" = {1, 2.5, null, true, "t"}]'
-    assert powerquery.m_value(float("nan")) == "null"
+    assert mtext.text('a"b') == '"a""b"'
+    assert mtext.text("x#(lf)y") == '"x#(#)(lf)y"'
+    assert mtext.text("a\r\nb\tc\x00\u2028") == '"a#(cr)#(lf)b#(tab)c#(0000)#(2028)"'
+    assert mtext.value({"k": [1, 2.5, None, True, "t"]}) == '[#"k" = {1, 2.5, null, true, "t"}]'
+    assert mtext.value(float("nan")) == "null"
+    assert mtext.identifier("threshold", set()) == "threshold"
+    assert mtext.identifier("in put", set()) == "in_put"
+    assert mtext.identifier("let", set()) == "let_"
+    assert mtext.identifier("1st", set()) == "_1st"
+    assert mtext.identifier("Key", {"Key"}) == "Key_"
+
+
+def test_the_template_is_a_resource_file_and_every_placeholder_is_filled() -> None:
+    from importlib import resources
+
+    template = resources.files("adapter.openapi").joinpath("score_table.pq").read_text(encoding="utf-8")
+    assert "ScoreTable = (Source as table" in template and "$payload" in template
+    for text in (generate(ROOT), generate(SCRIPTS, "pq_split.py", url="https://a.example/score")):
+        assert "$" not in text.replace("$title", "")
+
+
+# --- One function for every tabular shape -------------------------------------------------------------------------
+
+
+def test_the_seed_shape_sends_its_table_inside_inputs_and_the_other_members_as_parameters() -> None:
+    plan = plan_for(SCRIPTS, "pq_inputs.py")
+    assert plan.table_path == ("Inputs", "data") and plan.table_format == "records"
+    assert [(c.name, c.type, c.required) for c in plan.columns] == [
+        ("id", "integer", True),
+        ("x", "number", True),
+        ("label", "string", True),
+    ]
+    assert [(q.name, q.path, q.default) for q in plan.parameters] == [
+        ("threshold", ("Inputs", "threshold"), 0.5),
+        ("GlobalParameters", ("GlobalParameters",), {"offset": 0.0}),
+    ]
+    assert plan.result_fields == (("id", "Int64.Type"), ("score", "type number"), ("high", "type logical"))
+    text = powerquery.render(plan)
+    assert '[#"Inputs" = [#"data" = rows, #"threshold" = arguments[threshold]], ' in text
+    assert "optional threshold as nullable number," in text
+    assert "threshold = if threshold = null then 0.5 else threshold" in text
+    assert 'Record.Combine({[#"offset" = 0.0], GlobalParameters})' in text
+    assert 'ResultFieldTypes = {{"id", Int64.Type}, {"score", type number}, {"high", type logical}},' in text
+
+
+def test_a_parameter_never_takes_a_name_the_function_itself_uses(tmp_path: Path) -> None:
+    source = """
+@input_schema("Inputs", S({"data": PandasParameterType(pd.DataFrame({"a": [1.0]})), "Rows": 1, "Size": 2, "Key": 3}))
+def run(Inputs):
+    return [0.0] * len(Inputs["data"])
+"""
+    plan = plan_for(write_script(tmp_path, source))
+    assert [(q.name, q.path) for q in plan.parameters] == [
+        ("Rows_", ("Inputs", "Rows")),
+        ("Size_", ("Inputs", "Size")),
+        ("Key_", ("Inputs", "Key")),
+    ]
+    assert '#"Rows" = arguments[Rows_]' in powerquery.render(plan)
+
+
+def test_a_bare_pandas_table_is_sent_on_its_own() -> None:
+    plan = plan_for(SCRIPTS, "pq_bare.py")
+    assert plan.table_path == ("data",) and plan.table_format == "records" and plan.parameters == ()
+    assert plan.result_type == "type number" and plan.result_fields == ()
+    assert '[#"data" = rows]' in powerquery.render(plan)
+
+
+def test_the_split_orient_under_any_name_sends_columns_index_and_data() -> None:
+    plan = plan_for(SCRIPTS, "pq_split.py")
+    assert plan.table_path == ("input_data",) and plan.table_format == "split"
+    assert [(c.name, c.type) for c in plan.columns] == [("id", "integer"), ("x", "number"), ("label", "string")]
+    assert plan.result_type == "type number"  # from {"predictions": [...]}
+    text = powerquery.render(plan)
+    assert '[#"input_data" = [columns = Columns, index = List.Positions(rows),' in text
+    assert "data = List.Transform(rows, Record.FieldValues)]]" in text
+
+
+def test_a_numpy_2d_table_gets_columns_named_from_the_example() -> None:
+    plan = plan_for(SCRIPTS, "pq_numpy.py")
+    assert plan.table_path == ("data",) and plan.table_format == "values"
+    assert [(c.name, c.type) for c in plan.columns] == [
+        ("Column1", "number"),
+        ("Column2", "number"),
+        ("Column3", "number"),
+    ]
+    assert plan.result_fields[0] == ("id", "Int64.Type")  # a bare list of records back
+    renamed = plan_for(SCRIPTS, "pq_numpy.py", columns="id:number,x:number,len:number")
+    assert [c.name for c in renamed.columns] == ["id", "x", "len"]
+
+
+def test_a_list_of_records_without_pandas_is_a_table() -> None:
+    plan = plan_for(SCRIPTS, "pq_records_list.py")
+    assert plan.table_path == ("Inputs", "rows") and plan.table_format == "records"
+    assert [c.name for c in plan.columns] == ["id", "x", "label"]
+
+
+def test_a_script_without_a_schema_gets_its_columns_from_the_command_line() -> None:
+    plan = plan_for(SCRIPTS, "pq_undecorated.py", columns="id:integer, x:number ,label:text,when:datetime,other")
+    assert plan.table_path == ("data",) and plan.table_format == "records"
+    assert [(c.name, c.type, c.format) for c in plan.columns] == [
+        ("id", "integer", ""),
+        ("x", "number", ""),
+        ("label", "string", ""),
+        ("when", "string", "date-time"),
+        ("other", "", ""),
+    ]
+    assert plan.result_type == "type any"
+    with pytest.raises(powerquery.PowerQueryError, match="--columns takes name:type pairs"):
+        powerquery.parse_columns("a:float")
+    with pytest.raises(powerquery.PowerQueryError, match="names 'a' twice"):
+        powerquery.parse_columns("a,a:number")
+
+
+def test_date_time_columns_are_sent_to_the_microsecond_in_utc(tmp_path: Path) -> None:
+    plan = plan_for(write_script(tmp_path, DATETIME_SOURCE))
+    assert [(c.name, c.format) for c in plan.columns] == [("x", "double"), ("when", "date-time")]
+    text = powerquery.render(plan)
+    assert 'DateTimeColumns = {"when"},' in text
+    assert "DateTimeZone.RemoveZone(DateTimeZone.ToUtc(value))" in text and '"yyyy-MM-ddTHH:mm:ss.ffffff"' in text
+
+
+RECORDS = {"type": "array", "items": {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}}}
+
+
+def test_a_users_swagger_document_describes_the_table(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    body = {"type": "object", "properties": {"Inputs": {"type": "object", "properties": {"t": RECORDS}}}}
+    (tmp_path / "swagger.json").write_text(json.dumps(swagger_document(body)))
+    plan = plan_for(tmp_path)
+    assert plan.table_path == ("Inputs", "t") and plan.required_columns == ("a",) and plan.parameters == ()
+
+
+def test_a_users_openapi3_document_with_a_split_table(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    split = {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "array", "items": {"type": "string"}},
+            "data": {"type": "array", "items": {"type": "array", "items": {}}},
+        },
+    }
+    body = {
+        "type": "object",
+        "properties": {"input_data": split},
+        "example": {"input_data": {"columns": ["a", "b"], "data": [[1.5, "x"]]}},
+    }
+    answer = {"type": "object", "properties": {"predictions": {"type": "array", "items": {"type": "number"}}}}
+    (tmp_path / "swagger3.json").write_text(json.dumps(swagger_document(body, answer, version="3")))
+    plan = plan_for(tmp_path)
+    assert plan.table_path == ("input_data",) and plan.table_format == "split"
+    assert [(c.name, c.type) for c in plan.columns] == [("a", "number"), ("b", "string")]
+    assert plan.result_type == "type number"
+
+
+def test_a_split_table_without_an_example_takes_its_names_and_types_from_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    split = {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+            "data": {"type": "array", "items": {"type": "array", "items": [{"type": "number"}, {"type": "string"}]}},
+        },
+    }
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document({"type": "object", "properties": {"input_data": split}}))
+    )
+    plan = plan_for(tmp_path)
+    assert plan.table_format == "split" and [(c.name, c.type) for c in plan.columns] == [
+        ("a", "number"),
+        ("b", "string"),
+    ]
+    split["properties"]["columns"] = {"type": "array", "items": {"type": "string"}}  # type: ignore[index]
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document({"type": "object", "properties": {"input_data": split}}))
+    )
+    with pytest.raises(powerquery.PowerQueryError, match="gives no column names; give them with --columns"):
+        plan_for(tmp_path)
+    assert [c.name for c in plan_for(tmp_path, columns="x,y").columns] == ["x", "y"]
+
+
+def test_odd_keywords_in_a_hand_written_document_are_read_as_unknown(tmp_path: Path) -> None:
+    """`required: true` and a list of types (as people write them by hand) once raised TypeError (a 500 on
+    /powerquery.pq): they mean "not said"."""
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    items = {"type": "object", "required": True, "properties": {"a": {"type": ["number", "null"]}, "b": "number"}}
+    body = {"type": "object", "properties": {"data": {"type": "array", "items": items}, "k": {"type": 7}}}
+    (tmp_path / "swagger.json").write_text(json.dumps(swagger_document(body)))
+    plan = plan_for(tmp_path)
+    assert [(c.name, c.type, c.required) for c in plan.columns] == [("a", "", False), ("b", "", False)]
+    assert [(q.name, q.type) for q in plan.parameters] == [("k", "")]
+    assert "optional k as any," in powerquery.render(plan)
+
+
+def test_a_lone_surrogate_in_a_swagger_column_name_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    table = {"type": "array", "items": {"type": "object", "properties": {"bad\ud800": {"type": "number"}}}}
+    text = json.dumps(swagger_document({"type": "object", "properties": {"data": table}}))
+    (tmp_path / "swagger.json").write_text(text)
+    with pytest.raises(powerquery.PowerQueryError, match=r"column 'bad\\ud800' holds .* lone surrogate"):
+        plan_for(tmp_path)
+
+
+def deep_globals_app(folder: Path, depth: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "score.py").write_text(UNDECORATED)
+    deep: Any = 1
+    for _ in range(depth):
+        deep = {"k": deep}
+    body = {
+        "type": "object",
+        "properties": {"data": RECORDS, "GlobalParameters": {"type": "object"}},
+        "example": {"data": [{"a": 1.0}], "GlobalParameters": deep},
+    }
+    (folder / "swagger.json").write_text(json.dumps(swagger_document(body)))
+    return folder
+
+
+def test_a_deeply_nested_example_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(powerquery.PowerQueryError, match="'GlobalParameters' is nested more than 32 levels deep"):
+        plan_for(deep_globals_app(tmp_path, 900))
+    assert plan_for(deep_globals_app(tmp_path / "ok", 20)).parameters[0].name == "GlobalParameters"
 
 
 def test_the_url_is_a_literal_at_the_web_request_or_a_parameter() -> None:
@@ -160,61 +401,48 @@ def test_the_url_is_a_literal_at_the_web_request_or_a_parameter() -> None:
     assert "Web.Contents(Url," in without and "(Source as table, Url as text," in without
 
 
-def test_the_key_travels_as_the_deployment_wants_it() -> None:
-    functions = generate(ROOT)
-    assert '#"x-functions-key" = Key' in functions and 'ApiKeyName = "code"' in functions
-    bearer = generate(ROOT, AML_SCORING_KEYS="s3cret-primary,s3cret-secondary")
-    assert 'Authorization = "Bearer " & Key' in bearer and "ApiKeyName" not in bearer
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("https://my-app.azurewebsites.net/score", False),
+        ("http://localhost:7071/score", False),
+        ("http://127.0.0.1:7071/score", False),
+        ("http://[::1]:7071/score", False),
+        ("http://example.com/score", True),
+        ("http://10.0.0.4/score", True),
+        ("http://localhost.example.com/score", True),
+        ("ftp://example.com/score", True),
+        ("http://[::1/score", True),
+        ("https://[::1/score", True),
+    ],
+)
+def test_plain_http_is_refused_except_on_this_machine(url: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(powerquery.PowerQueryError, match="--url must"):
+            powerquery.check_url(url)
+    else:
+        powerquery.check_url(url)
+
+
+def test_the_key_travels_as_a_header_and_a_blank_key_is_an_error_unless_the_host_is_local() -> None:
+    functions = generate(ROOT, url="https://my-app.azurewebsites.net/score")
+    assert '[#"x-functions-key" = Key]' in functions and "KeyRequired = true," in functions
+    assert "ApiKeyName" not in functions  # POST is anonymous-only in Power Query: no Web API credential path
+    bearer = generate(ROOT, url="http://localhost:7071/score", AML_SCORING_KEYS="s3cret-primary,s3cret-secondary")
+    assert '[Authorization = "Bearer " & Key]' in bearer and "KeyRequired = true," in bearer
     assert "s3cret" not in bearer  # the function asks for the key; it never holds one
-
-
-def test_the_m_text_carries_the_plan() -> None:
-    plan = plan_for(SCRIPTS, "powerquery_batches.py")
-    text = powerquery.render(plan)
-    assert plan.table_input == "data" and [c.name for c in plan.columns] == ["id", "x", "label"]
-    assert plan.global_parameters == {"offset": 0.0} and plan.result_fields == ("id", "score", "seq")
-    for line in (
-        'TableInput = "data",',
-        'Columns = {"id", "x", "label"},',
-        'RequiredColumns = {"id", "x", "label"},',
-        'DefaultGlobalParameters = [#"offset" = 0.0],',
-        'ResultFields = {"id", "score", "seq"},',
-        f"DefaultBatchSize = {plan.batch_size},",
-        f"MaxRetries = {powerquery.MAX_RETRIES},",
-        "RetriedStatuses = {429, 503},",
-    ):
-        assert line in text
+    local = generate(ROOT, url="http://127.0.0.1:7071/score")
+    assert "KeyRequired = false," in local  # a local host does not check Functions keys
+    assert "KeyRequired = true," in generate(ROOT)  # the URL is an argument: whatever it is, a key is needed
 
 
 def test_the_bundled_sample_sends_its_data_table() -> None:
     plan = plan_for(ROOT)
-    assert plan.table_input == "data"
+    assert plan.table_path == ("Inputs", "data")
     assert plan.required_columns == ("sepal_length", "sepal_width", "petal_length", "petal_width")
-    assert plan.global_parameters == {"method": "predict"}
+    assert [(q.name, q.default) for q in plan.parameters] == [("GlobalParameters", {"method": "predict"})]
     assert plan.result_type == "type text" and plan.auth == "functions"
-
-
-def test_a_users_swagger_document_describes_the_table(tmp_path: Path) -> None:
-    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
-    table = {"type": "array", "items": {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}}}
-    document = {
-        "swagger": "2.0",
-        "info": {"title": "t", "version": "1"},
-        "paths": {
-            "/score": {
-                "post": {
-                    "parameters": [{"name": "body", "in": "body", "schema": {"$ref": "#/definitions/In"}}],
-                    "responses": {"200": {"description": "ok"}},
-                }
-            }
-        },
-        "definitions": {
-            "In": {"type": "object", "properties": {"Inputs": {"type": "object", "properties": {"t": table}}}}
-        },
-    }
-    (tmp_path / "swagger.json").write_text(json.dumps(document))
-    plan = plan_for(tmp_path)
-    assert plan.table_input == "t" and plan.required_columns == ("a",) and plan.global_parameters is None
+    assert plan.summary() == "function ScoreTable, table data, 4 columns, batches of 1,000, parameters GlobalParameters"
 
 
 def test_the_default_batch_stays_far_below_the_body_limit() -> None:
@@ -246,27 +474,36 @@ def run_cli(script: str, *args: str, app_root: Path = SCRIPTS) -> subprocess.Com
     )
 
 
-def test_the_command_writes_the_function(tmp_path: Path) -> None:
+def test_the_command_writes_the_function_and_says_what_it_wrote(tmp_path: Path) -> None:
     out = tmp_path / "score.pq"
     result = run_cli("powerbi_shape.py", "--out", str(out), "--url", "https://my-app.azurewebsites.net/score")
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert text.startswith("// ScoreTable:") and 'Web.Contents("https://my-app.azurewebsites.net/score",' in text
-    assert result.stdout == ""
-    to_stdout = run_cli("powerbi_shape.py")
+    assert result.stdout == (
+        "score.pq: function ScoreTable, table data, 2 columns, batches of 1,000, parameters GlobalParameters\n"
+    )
+    to_stdout = run_cli("pq_undecorated.py", "--columns", "id:integer,x:number,label:text")
     assert to_stdout.returncode == 0 and "Web.Contents(Url," in to_stdout.stdout
+    assert to_stdout.stderr == "function ScoreTable, table data, 3 columns, batches of 1,000\n"
 
 
 @pytest.mark.parametrize(
     ("script", "args", "expected"),
     [
-        ("echo_undecorated.py", (), "error: run() is not decorated with inference-schema"),
-        ("raw_http.py", (), "error: run() is decorated with @rawhttp"),
-        ("schema_standard.py", (), "error: run() has no 'Inputs' parameter (it takes 'a', 'b', 'c')"),
-        ("powerbi_shape.py", ("--table", "nope"), "error: 'Inputs' has no table named 'nope'; its tables are 'data'."),
+        ("echo_undecorated.py", (), "error: run() is not decorated with inference-schema, so nothing says which"),
+        ("raw_http.py", (), "error: run() is decorated with @rawhttp, so nothing says which table columns"),
+        ("schema_standard.py", (), "error: run() takes no table (it takes 'a', 'b', 'c')"),
+        (
+            "powerbi_shape.py",
+            ("--table", "nope"),
+            "error: There is no table named 'nope'; the tables are 'Inputs.data'.",
+        ),
         ("powerbi_shape.py", ("--url", "my-app/score"), "error: --url must be the scoring URL"),
+        ("powerbi_shape.py", ("--url", "http://example.com/score"), "error: --url must use https://"),
+        ("echo_undecorated.py", ("--columns", "a:wat"), "error: --columns takes name:type pairs"),
     ],
-    ids=["undecorated", "rawhttp", "no-inputs", "unknown-table", "bad-url"],
+    ids=["undecorated", "rawhttp", "no-table", "unknown-table", "bad-url", "plain-http", "bad-columns"],
 )
 def test_scripts_it_cannot_serve_get_one_line_and_exit_2(script: str, args: tuple[str, ...], expected: str) -> None:
     result = run_cli(script, *args)
@@ -276,190 +513,20 @@ def test_scripts_it_cannot_serve_get_one_line_and_exit_2(script: str, args: tupl
     assert result.stderr.startswith(expected), result.stderr
 
 
-def test_inputs_without_a_table_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "score.py").write_text(
-        IMPORTS + '@input_schema("Inputs", S({"x": 1.0}))\ndef run(Inputs):\n    return {}\n'
-    )
-    result = run_cli("score.py", app_root=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: 'Inputs' holds no table (a list of records"), result.stderr
-
-
-# --- The batching contract, from Python, against `adapter serve` --------------------------------------------------
-
-
-class ScoringFailed(Exception):
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class PowerQueryContract:
-    """What the generated M function does, step by step, in Python: check the columns, send the schema's columns
-    in batches of `batch_size`, retry 429/503 after Retry-After (else 1, 2, 4... s), read error bodies, check one
-    result per row, append the results (records expanded; names the table already has become `Results.<name>`)."""
-
-    url: str
-    plan: powerquery.Plan
-    sleep: Callable[[float], None] = time.sleep
-    session: requests.Session = field(default_factory=requests.Session)
-    requests_sent: int = 0
-    pauses: list[float] = field(default_factory=list)
-
-    def score(
-        self,
-        table: list[dict[str, Any]],
-        global_parameters: dict[str, Any] | None = None,
-        batch_size: int | None = None,
-    ) -> list[dict[str, Any]]:
-        names = list(table[0]) if table else []
-        missing = [c for c in self.plan.required_columns if c not in names]
-        if missing:
-            raise ScoringFailed(f"The table is missing the column(s) {', '.join(missing)} that the model needs")
-        size = batch_size or self.plan.batch_size
-        sent = [c.name for c in self.plan.columns if c.name in names] if self.plan.columns else names
-        globals_ = self.plan.global_parameters
-        if global_parameters is not None:
-            globals_ = {**(globals_ or {}), **global_parameters}
-        results: list[Any] = []
-        for start in range(0, len(table), size):
-            batch = table[start : start + size]
-            payload: dict[str, Any] = {"Inputs": {self.plan.table_input: [{c: row[c] for c in sent} for row in batch]}}
-            if globals_ is not None:
-                payload["GlobalParameters"] = globals_
-            first, last = start + 1, start + len(batch)
-            response = self._post(json.dumps(payload).encode())
-            if not 200 <= response.status_code < 300:
-                raise ScoringFailed(self._failure(response, first, last), response.status_code)
-            results += self._results_of(response.json(), len(batch), first, last)
-        return self._append(table, names, results)
-
-    def _post(self, body: bytes) -> requests.Response:
-        for attempt in range(powerquery.MAX_RETRIES + 1):
-            self.requests_sent += 1
-            response = self.session.post(
-                self.url, data=body, headers={"Content-Type": "application/json"}, timeout=powerquery.REQUEST_TIMEOUT_S
-            )
-            if response.status_code not in powerquery.RETRIED_STATUSES or attempt == powerquery.MAX_RETRIES:
-                break
-            try:
-                pause = min(max(float(response.headers["Retry-After"].strip()), 0.5), 120)
-            except (KeyError, ValueError):
-                pause = min(2.0**attempt, 60)
-            self.pauses.append(pause)
-            self.sleep(pause)
-        return response
-
-    @staticmethod
-    def _failure(response: requests.Response, first: int, last: int) -> str:
-        try:
-            message = response.json()["message"]
-        except (ValueError, KeyError, TypeError):
-            message = response.text[:2000] or "(no message)"
-        hint = " Try a smaller BatchSize." if response.status_code in powerquery.TOO_BIG_STATUSES else ""
-        return f"The scoring service answered HTTP {response.status_code} for rows {first} to {last}: {message}{hint}"
-
-    @staticmethod
-    def _results_of(answer: Any, rows: int, first: int, last: int) -> list[Any]:
-        results = answer.get("Results") if isinstance(answer, dict) else None
-        if isinstance(results, dict) and len(results) == 1 and isinstance(next(iter(results.values())), list):
-            results = next(iter(results.values()))
-        if not isinstance(results, list):
-            raise ScoringFailed(f"The answer for rows {first} to {last} has no Results list.")
-        if len(results) != rows:
-            raise ScoringFailed(f"The service returned {len(results)} results for the {rows} rows {first} to {last}")
-        return results
-
-    def _append(self, table: list[dict[str, Any]], names: list[str], results: list[Any]) -> list[dict[str, Any]]:
-        records = any(isinstance(r, dict) for r in results) and all(isinstance(r, dict) or r is None for r in results)
-        if not records:
-            column = _unique("Results", names)
-            return [{**row, column: result} for row, result in zip(table, results, strict=True)]
-        fields = list(dict.fromkeys([*self.plan.result_fields, *(k for r in results if r for k in r)]))
-        renamed = {f: _unique(f"Results.{f}", names) if f in names else f for f in fields}
-        return [
-            {**row, **{renamed[f]: (result or {}).get(f) for f in fields}}
-            for row, result in zip(table, results, strict=True)
-        ]
-
-
-def _unique(name: str, taken: list[str]) -> str:
-    while name in taken:
-        name += "_"
-    return name
-
-
-def _serve(logs: Path) -> Serve:
-    return Serve(script_env("powerquery_batches.py", SCORING_INIT_RETRY_MS="1000"), logs / "powerquery.serve.log")
-
-
-@pytest.fixture
-def cold_serve(tmp_path: Path) -> Iterator[Serve]:
-    """`adapter serve` on powerquery_batches.py, never called yet: its init() fails once, then works."""
-    server = _serve(tmp_path)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def warm_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
-    """The same, shared by the tests that do not count on a cold start (the contract retries it either way)."""
-    server = _serve(tmp_path_factory.mktemp("logs"))
-    yield server
-    server.stop()
-
-
-ROWS = 50_000
-
-
-def test_a_50000_row_table_is_scored_once_per_row_in_order(cold_serve: Serve) -> None:
-    plan = plan_for(SCRIPTS, "powerquery_batches.py")
-    client = PowerQueryContract(cold_serve.base + "/score", plan)
-    # `name` is not in the schema: it stays in the table and is not sent.
-    table = [{"name": f"row {i}", "id": i, "x": i / 7, "label": "abc"[i % 3]} for i in range(ROWS)]
-    started = time.monotonic()
-    scored = client.score(table, global_parameters={"offset": 1.5})
-    elapsed = time.monotonic() - started
-
-    batches = math.ceil(ROWS / plan.batch_size)
-    assert client.pauses == [1.0], "the cold instance's 503 is retried once, after its Retry-After"
-    assert client.requests_sent == batches + 1
-    assert len(scored) == ROWS
-    for i, row in enumerate(scored):
-        assert row["name"] == f"row {i}" and row["id"] == i  # the input row, unchanged, in its place
-        assert row["Results.id"] == i  # its own result ("id" was taken, so the result's id is Results.id)
-        assert row["score"] == pytest.approx(i / 7 * 2 + 1.5)  # GlobalParameters: the override reached run()
-        assert row["seq"] == i  # scored exactly once, in order: no row repeated or skipped across batches
-    print(f"{ROWS} rows in {batches} batches of {plan.batch_size}: {elapsed:.1f} s including a 1 s retry pause")
-
-
-def test_a_ragged_last_batch_stays_aligned(warm_serve: Serve) -> None:
-    plan = plan_for(SCRIPTS, "powerquery_batches.py")
-    client = PowerQueryContract(warm_serve.base + "/score", plan)
-    table = [{"id": i, "x": float(i), "label": "a"} for i in range(1_000)]
-    scored = client.score(table, batch_size=333)
-    assert client.requests_sent - len(client.pauses) == 4
-    assert [row["Results.id"] for row in scored] == list(range(1_000))
-    assert [row["score"] for row in scored] == [2.0 * i for i in range(1_000)]  # the default offset, 0.0
-
-
-def test_an_error_answer_becomes_a_readable_error_naming_the_rows(warm_serve: Serve) -> None:
-    plan = plan_for(SCRIPTS, "powerquery_batches.py")
-    client = PowerQueryContract(warm_serve.base + "/score", plan)
-    table = [{"id": i, "x": None if i == 1_234 else 1.0, "label": "a"} for i in range(2_000)]
-    with pytest.raises(ScoringFailed) as failure:
-        client.score(table, batch_size=1_000)
-    assert failure.value.status == 400
-    assert str(failure.value) == "The scoring service answered HTTP 400 for rows 1001 to 2000: row id 1234 has no x"
-
-
-def test_missing_columns_are_named_before_anything_is_sent(warm_serve: Serve) -> None:
-    plan = plan_for(SCRIPTS, "powerquery_batches.py")
-    client = PowerQueryContract(warm_serve.base + "/score", plan)
-    with pytest.raises(ScoringFailed, match="missing the column[(]s[)] x, label that the model needs"):
-        client.score([{"id": 1, "X": 1.0}])
-    assert client.requests_sent == 0
+def test_hostile_swagger_files_get_one_line_not_a_traceback(tmp_path: Path) -> None:
+    surrogate = tmp_path / "surrogate"
+    surrogate.mkdir()
+    (surrogate / "score.py").write_text(UNDECORATED)
+    table = {"type": "array", "items": {"type": "object", "properties": {"bad\ud800": {"type": "number"}}}}
+    document = json.dumps(swagger_document({"type": "object", "properties": {"data": table}}))
+    (surrogate / "swagger.json").write_text(document)
+    assert "\\ud800" in document  # json.dumps escapes it: the file holds the escape, 6 characters
+    result = run_cli("score.py", app_root=surrogate)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: column 'bad\\ud800' holds"), result.stderr
+    deep = run_cli("score.py", app_root=deep_globals_app(tmp_path / "deep", 900))
+    assert deep.returncode == 2 and len(deep.stderr.splitlines()) == 1, deep.stderr
+    assert deep.stderr.startswith("error: the example of 'GlobalParameters' is nested more than 32"), deep.stderr
 
 
 # --- GET /powerquery.pq -------------------------------------------------------------------------------------------
@@ -496,3 +563,89 @@ def test_a_script_without_a_table_schema_gets_a_404_saying_why() -> None:
     assert reply.json()["message"].startswith(  # type: ignore[index]
         "There is no Power Query function for this script: run() is not decorated with inference-schema"
     )
+
+
+def test_a_lone_surrogate_in_the_users_swagger_gets_a_404_not_a_500(tmp_path: Path) -> None:
+    from targets import InProcess, Request
+
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    table = {"type": "array", "items": {"type": "object", "properties": {"bad\ud800": {"type": "number"}}}}
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document({"type": "object", "properties": {"data": table}}))
+    )
+    target = InProcess({"AML_APP_ROOT": str(tmp_path), "AZUREML_ENTRY_SCRIPT": "score.py"})
+    try:
+        reply = target.send(Request("GET", "/powerquery.pq"))
+    finally:
+        target.stop()
+    assert reply.status == 404, reply.body
+    assert "lone surrogate" in reply.json()["message"]  # type: ignore[index]
+
+
+# --- Whatever a document says: a function or one sentence ---------------------------------------------------------
+
+_words = st.sampled_from(["type", "properties", "items", "example", "columns", "data", "index", "Inputs", "required"])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.sampled_from(["array", "object", "x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_words | st.text(max_size=3), inner, max_size=4),
+    max_leaves=20,
+)
+_table_schemas = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("array"),
+            "items": st.fixed_dictionaries({"type": st.just("object"), "properties": _json, "required": _json}),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("object"),
+            "properties": st.fixed_dictionaries(
+                {"columns": _json, "data": st.fixed_dictionaries({"type": st.just("array"), "items": _json})}
+            ),
+        }
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("array"), "items": st.fixed_dictionaries({"type": st.just("array"), "items": _json})}
+    ),
+    _json,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(["data", "input_data", "Rows", "a b", "let"]),
+    table=_table_schemas,
+    others=_json,
+    example=_json,
+    answer=_json,
+    wrapped=st.booleans(),
+)
+def test_any_document_gives_a_function_or_one_sentence(
+    tmp_path: Path, name: str, table: Any, others: Any, example: Any, answer: Any, wrapped: bool
+) -> None:
+    properties = {name: table, "other": others}
+    body = (
+        {"type": "object", "properties": {"Inputs": {"type": "object", "properties": properties}}}
+        if wrapped
+        else {"type": "object", "properties": properties}
+    )
+    body["example"] = example
+    (tmp_path / "score.py").write_text(UNDECORATED)
+    (tmp_path / "swagger.json").write_text(
+        json.dumps(swagger_document(body, answer if isinstance(answer, dict) else None))
+    )
+    try:
+        plan = plan_for(tmp_path)
+    except powerquery.PowerQueryError as ex:
+        assert "\n" not in str(ex)
+        return
+    text = powerquery.render(plan)
+    text.encode("utf-8")  # writable as the CLI and /powerquery.pq write it
+    assert "$" not in text.replace("$title", "")
