@@ -25,7 +25,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from adapter.openapi import mtext, swagger
+from adapter.openapi import answer_shape, mtext, swagger
 from adapter.settings import Settings
 
 if TYPE_CHECKING:
@@ -493,13 +493,12 @@ def _word(schema: Mapping[str, Any], keyword: str) -> str:
 
 
 def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "string" if isinstance(value, str) else ""
+    """A column's JSON Schema type from an example value: integers apart from other numbers (they become Int64
+    columns); "" for what is no column type (null, lists, objects)."""
+    kind = answer_shape.kind_of(value)
+    if kind == "number":
+        return "integer" if isinstance(value, int) else "number"
+    return kind if kind in ("boolean", "string") else ""
 
 
 def _parameters(service_input: Mapping[str, Any], table_path: tuple[str, ...]) -> tuple[Parameter, ...]:
