@@ -60,7 +60,7 @@ def generate(
     **env: str,
 ) -> str:
     settings = settings_for(app_root, script, **env)
-    return powerquery.generate(settings, entry_script.load(settings), url, table, columns)
+    return powerquery.generate(settings, entry_script.load(settings), url, table=table, columns=columns)
 
 
 def write_script(folder: Path, body: str) -> Path:

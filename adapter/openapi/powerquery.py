@@ -217,16 +217,11 @@ def plan(
     return made
 
 
-def generate(
-    settings: Settings,
-    script: EntryScript,
-    url: str | None = None,
-    table: str | None = None,
-    columns: str | None = None,
-) -> str:
+def generate(settings: Settings, script: EntryScript, url: str | None = None, **choices: str | None) -> str:
     """The M text of the function for this script (imported, no `init()` needed): what `GET /powerquery.pq` serves.
-    `url`, when given, is written in as the scoring URL; otherwise it is the function's `Url` parameter."""
-    return render(plan(settings, script, url, table, columns))
+    `url`, when given, is written in as the scoring URL; otherwise it is the function's `Url` parameter. `choices`
+    are `plan()`'s `table` and `columns`."""
+    return render(plan(settings, script, url, **choices))
 
 
 def default_batch_size(columns: tuple[Column, ...]) -> int:
