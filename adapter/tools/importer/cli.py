@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapter import models
+from adapter import mlflow_model, models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore
+from adapter.tools.importer import mlflow as mlflow_deps
 from adapter.tools.importer import requirements as conda_deps
 from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read, read_yaml
 
@@ -161,7 +162,10 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool) -> Plan:
     plan.remove_sample_script = models.is_sample_script(target / models.SAMPLE_SCRIPT)
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
-    _plan_code(plan, replace)
+    if deployment.no_code:
+        _plan_no_code(plan)
+    else:
+        _plan_code(plan, replace)
     _plan_package(plan)
     _plan_models(plan, replace)
     _plan_requirements(plan)
@@ -217,6 +221,20 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             f"The code would overwrite different files in {target}: {_listed(differing)}; add --replace to "
             "overwrite them, or import into a fresh copy of the function app."
         )
+
+
+def _plan_no_code(plan: Plan) -> None:
+    """An MLflow model without a scoring script: no code to copy; the model must be an MLflow folder, and its folder
+    name is MLFLOW_MODEL_FOLDER, as AML sets it."""
+    local = [m for m in plan.deployment.models if m.path is not None]
+    for model in local:
+        assert model.path is not None
+        if not (model.path / mlflow_model.MLMODEL).is_file():
+            raise Refused(
+                f"{model.path} has no MLmodel file: a deployment without code_configuration serves an MLflow model "
+                "folder (the one with MLmodel in it); give that folder, or a code_configuration with a score.py."
+            )
+        plan.deployment.settings.setdefault("MLFLOW_MODEL_FOLDER", model.path.name)
 
 
 def _plan_package(plan: Plan) -> None:
@@ -349,6 +367,7 @@ def _same(source: Path, version: Path) -> bool:
 def _plan_requirements(plan: Plan) -> None:
     environment = plan.deployment.environment
     if environment.conda_file is None and environment.inline is None and not environment.pip_files:
+        _plan_mlflow_requirements(plan)
         return
     try:
         if environment.conda_file is not None:
@@ -373,6 +392,27 @@ def _plan_requirements(plan: Plan) -> None:
         raise Refused(f"{requirements} cannot be read ({ex}).") from None
     plan.converted = converted
     plan.requirements = conda_deps.merge(existing, converted.lines, source)
+
+
+def _plan_mlflow_requirements(plan: Plan) -> None:
+    """A no-code deployment without an environment: AML builds it from the model's own requirements."""
+    local = [m.path for m in plan.deployment.models if m.path is not None]
+    if not plan.deployment.no_code or not local or environment_named(plan):
+        return
+    converted, source, notes = mlflow_deps.requirements(local[0])
+    plan.notes.extend(notes)
+    requirements = plan.target / "requirements.txt"
+    try:
+        existing = requirements.read_text(encoding="utf-8") if requirements.is_file() else ""
+    except (OSError, UnicodeDecodeError) as ex:
+        raise Refused(f"{requirements} cannot be read ({ex}).") from None
+    plan.converted = converted
+    plan.requirements = conda_deps.merge(existing, converted.lines, source)
+
+
+def environment_named(plan: Plan) -> bool:
+    environment = plan.deployment.environment
+    return bool(environment.registered or environment.image)
 
 
 def _conda_content(path: Path) -> object:
@@ -456,10 +496,16 @@ def report(plan: Plan, out: TextIO) -> None:
     removed += [f"{models.BUNDLE}/{models.SAMPLE_MODEL}"] if plan.remove_sample_model else []
     if removed:
         say(f"The sample is gone: {', '.join(removed)}.")
-    source = deployment.code or deployment.single_file
-    where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
-    counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
-    say(f"Code: {source} -> {where} ({counts}).")
+    if deployment.no_code:
+        say(
+            "Code: none; an MLflow model deployed without code is served by the adapter's MLflow scoring script, as "
+            "AML serves it (docs/mlflow.md)."
+        )
+    else:
+        source = deployment.code or deployment.single_file
+        where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
+        counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
+        say(f"Code: {source} -> {where} ({counts}).")
     if plan.overwritten:
         say(f"  overwritten: {_listed(plan.overwritten)}")
     say(f"Entry script: {deployment.settings['AZUREML_ENTRY_SCRIPT']}")
