@@ -42,6 +42,8 @@ SLOW = frozenset(
         "test_serve_hardening.py::test_a_request_head_dripped_slowly_gets_a_408_at_the_deadline",
         "test_check.py",  # `python -m adapter check` end to end, in a subprocess per case (scikit-learn pickles)
         "test_worker.py",  # the real Functions worker, over gRPC
+        "test_mlflow.py",  # builds MLflow models (scikit-learn, LightGBM, pyfunc) and imports MLflow
+        "test_mlflow_oracle.py",  # the same, then azmlinfsrv per model
         # 50,000 rows in batches through `serve`.
         "test_powerquery.py::test_a_50000_row_table_is_scored_once_per_row_in_order",
         "test_powerquery.py::test_a_ragged_last_batch_stays_aligned",
