@@ -64,7 +64,8 @@ CASES: list[tuple[str, dict[str, Any], Expected]] = [
      lambda m: m.predict(frame(mlflow_models.IRIS, [[1.0, 2.0, 3.0, 4.0], [10.0, 2.0, 9.0, 8.0]])).tolist()),
     ("columns", {"input_data": split(["a", "b"], [[1.0, 2], [3.5, 1]])},
      lambda m: m.predict(frame(["a", "b"], [[1.0, 2], [3.5, 1]])).tolist()),
-    ("columns", {"input_data": split(["b", "a"], [[2, 1.0]])}, lambda m: m.predict(frame(["a", "b"], [[1.0, 2]])).tolist()),
+    ("columns", {"input_data": split(["b", "a"], [[2, 1.0]])},
+     lambda m: m.predict(frame(["a", "b"], [[1.0, 2]])).tolist()),
     ("columns", {"input_data": split(["a", "b"], [[1.0, "x"]])}, (500, SCRIPT_ERROR)),
     # An unnamed tensor: an array.
     ("tensor", {"input_data": [[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]]},
@@ -85,7 +86,8 @@ CASES: list[tuple[str, dict[str, Any], Expected]] = [
     ("params", {"input_data": split(["x"], [[1.0]]), "params": {"unknown": 1}},
      lambda m: m.predict(frame(["x"], [[1.0]])).to_dict(orient="records")),
     # No signature: arrays, named arrays or a split DataFrame, as sent.
-    ("no-signature", {"input_data": [[1.0, 2.0], [0.0, 0.0]]}, lambda m: m.predict(array([[1.0, 2.0], [0.0, 0.0]])).tolist()),
+    ("no-signature", {"input_data": [[1.0, 2.0], [0.0, 0.0]]},
+     lambda m: m.predict(array([[1.0, 2.0], [0.0, 0.0]])).tolist()),
     ("no-signature", {"input_data": "[[1.0, 2.0]]"}, lambda m: m.predict(array([[1.0, 2.0]])).tolist()),
     ("no-signature", {"input_data": {"a": [1.0]}}, (500, SCRIPT_ERROR)),
     ("no-signature", {}, (400, MISSING)),
