@@ -24,6 +24,7 @@ from openapi_spec_validator import validate
 from targets import ROOT, InProcess, Request
 
 from adapter import mlflow_model
+from adapter.openapi import answer_shape
 from adapter.settings import ConfigError, Settings
 
 MISSING = "A value is not provided for the 'input_data' parameter."
@@ -185,8 +186,10 @@ def test_swagger_describes_input_data_and_params_from_the_signature(
         assert service_input["properties"]["input_data"]["format"] == "pandas.DataFrame:split"
     if info.signature.params:
         assert example["params"] == {p.name: p.default for p in info.signature.params}
-    # The example is a request the model answers.
-    assert post(target, example)[0] == 200
+    # The example is a request the model answers, with the shape the output schema declares (what `check` verifies).
+    status, answer = post(target, example)
+    assert status == 200
+    assert answer_shape.contradictions(documents["2"]["definitions"]["ServiceOutput"], answer) == []
 
 
 def test_inputs_and_outputs_are_collected(no_code: Callable[..., InProcess], tmp_path: Path) -> None:
@@ -328,3 +331,11 @@ def test_models_add_of_an_mlflow_folder_says_it_serves_without_a_script(built: P
     )
     assert done.returncode == 0, done.stderr
     assert "MLflow model" in done.stdout and "without a score.py" in done.stdout
+
+
+def test_check_names_mlflow_tracking_uri_when_a_script_writes_mlruns(tmp_path: Path) -> None:
+    from adapter.tools.check import mlflow as check_mlflow
+
+    written = [tmp_path / "mlruns" / "0" / "meta.yaml", tmp_path / "out.txt"]
+    assert "MLFLOW_TRACKING_URI" in check_mlflow.tracking_hint(written, tmp_path)[0]
+    assert check_mlflow.tracking_hint([tmp_path / "out.txt"], tmp_path) == []

@@ -44,6 +44,8 @@ logger = logging.getLogger("adapter")
 #: Placeholder values of a generated example row, by MLflow type.
 PLACEHOLDERS: dict[str, Any] = {"boolean": True, "string": "sample string", "integer": 42, "long": 42}
 PLACEHOLDER_NUMBER = 0.15
+#: The pyfunc loader of custom Python models (`mlflow.pyfunc.PythonModel`).
+PYTHON_MODEL_LOADER = "mlflow.pyfunc.model"
 MISSING_MLFLOW = (
     "Loading an MLflow model needs MLflow: add mlflow-skinny (and the library of the model's flavor, like "
     "scikit-learn) to requirements.txt; python -m adapter import writes them from the model's requirements ({error})"
@@ -248,13 +250,21 @@ def _input_type(sample: Any) -> AbstractParameterType:
     return NoSample()
 
 
-def _output_type(signature: Signature | None) -> AbstractParameterType:
+def _output_type(info: MLmodel) -> AbstractParameterType:
+    """What `run()` answers. Column outputs: a custom Python model returns what it likes (a DataFrame, so records, as
+    AML's script declares); the library flavors (scikit-learn, LightGBM, XGBoost...) predict an array, one column
+    of it per output column, which AML's script declares as records although it answers a list."""
+    signature = info.signature
     if signature is None or not signature.outputs:
         return NoSample()
     outputs = signature.outputs
     if all(c.is_tensor for c in outputs):
         return _input_type(_tensor_sample(outputs, all(c.name is not None for c in outputs)))
-    return PandasParameterType(_column_sample(outputs, 0), enforce_shape=False, orient="records")
+    if info.loader_module == PYTHON_MODEL_LOADER:
+        return PandasParameterType(_column_sample(outputs, 0), enforce_shape=False, orient="records")
+    frame = _column_sample(outputs, 1)
+    row = frame.to_numpy()
+    return NumpyParameterType(row[:, 0] if len(outputs) == 1 else row, enforce_shape=False)
 
 
 def schema_types(info: MLmodel) -> tuple[AbstractParameterType, AbstractParameterType, AbstractParameterType]:
@@ -268,7 +278,7 @@ def schema_types(info: MLmodel) -> tuple[AbstractParameterType, AbstractParamete
             sample = _column_sample(signature.inputs, 1)
     params = _param_sample(signature)
     params_type = StandardPythonParameterType(params) if params is not None else NoSample()
-    return _input_type(sample), params_type, _output_type(signature)
+    return _input_type(sample), params_type, _output_type(info)
 
 
 scorer = Scorer(os.environ.get("AZUREML_MODEL_DIR"), os.environ.get("MLFLOW_MODEL_FOLDER"))
@@ -279,8 +289,8 @@ def init() -> None:
     scorer.load()
 
 
-@input_schema("input_data", _input_data_type)
-@input_schema("params", _params_type, optional=True)
-@output_schema(_output_type_)
+@input_schema("input_data", _input_data_type)  # type: ignore[untyped-decorator]
+@input_schema("params", _params_type, optional=True)  # type: ignore[untyped-decorator]
+@output_schema(_output_type_)  # type: ignore[untyped-decorator]
 def run(input_data: Any, params: Any = None) -> Any:
     return scorer.predict(input_data, params)
