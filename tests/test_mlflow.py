@@ -339,3 +339,44 @@ def test_check_names_mlflow_tracking_uri_when_a_script_writes_mlruns(tmp_path: P
     written = [tmp_path / "mlruns" / "0" / "meta.yaml", tmp_path / "out.txt"]
     assert "MLFLOW_TRACKING_URI" in check_mlflow.tracking_hint(written, tmp_path)[0]
     assert check_mlflow.tracking_hint([tmp_path / "out.txt"], tmp_path) == []
+
+
+def test_describing_the_api_never_loads_the_model_and_a_missing_mlflow_is_a_503_that_says_what_to_add(
+    no_code: Callable[..., InProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    target = no_code("columns")
+    assert target.send(Request("GET", "/swagger.json")).status == 200
+    assert target.deployment.script is not None
+    module = target.deployment.script.user_script.imported().module
+    assert module.scorer.model is None  # swagger came from MLmodel alone: init() has not run
+    monkeypatch.setitem(sys.modules, "mlflow.pyfunc", None)  # as on an app whose requirements.txt lacks MLflow
+    reply = target.send(
+        Request("POST", "/score", headers={"Content-Type": "application/json"}, body=b'{"input_data": []}')
+    )
+    assert reply.status == 503 and "retry-after" in reply.headers
+    assert "add mlflow-skinny" in reply.json()["message"]
+
+
+def test_import_of_a_registered_mlflow_model_takes_the_downloaded_folder(built: Path, tmp_path: Path) -> None:
+    from test_import import app_copy, run_import
+
+    deployment = tmp_path / "deployment.yml"
+    deployment.write_text("$schema: managedOnlineDeployment.schema.json\nname: blue\nmodel: azureml:diabetes:4\n")
+    downloaded = tmp_path / "downloaded" / "diabetes" / "model"
+    shutil.copytree(built / "diabetes", downloaded)
+    app = app_copy(tmp_path)
+    done = run_import(str(deployment), "--into", str(app), "--no-check", "--model", f"diabetes:4={downloaded}")
+    assert done.returncode == 0, done.stderr
+    assert (app / "models" / "diabetes" / "4" / "model" / "MLmodel").is_file()
+    settings = Settings.from_env(
+        {"AML_APP_ROOT": str(app), **json.loads((app / "local.settings.json").read_text())["Values"]}
+    )
+    assert settings.entry_script == mlflow_model.ADAPTER_SCRIPT and settings.mlflow_model_folder == "model"
+    # A folder without MLmodel cannot be served without code: refused, nothing written.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "model.pkl").write_bytes(b"x")
+    done = run_import(str(deployment), "--into", str(app), "--no-check", "--model", f"diabetes:5={plain}")
+    assert done.returncode == 2 and "has no MLmodel file" in done.stderr
