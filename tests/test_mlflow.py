@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -290,6 +293,18 @@ def test_import_turns_a_no_code_deployment_into_an_app_that_answers_its_sample(
         assert (status, answer) == (200, loaded["iris-lightgbm"].predict(frame(mlflow_models.IRIS, rows)).tolist())
     finally:
         target.stop()
+    # check: the model loads, the swagger example goes through run() with the declared shape, nothing is written.
+    checked = subprocess.run(
+        [sys.executable, "-m", "adapter", "check", "--no-wheels"],
+        cwd=app,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("AML_", "AZUREML_", "MLFLOW_"))},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for step in ("entry script imports", "init()", "run() answers the example", "app folder stays unchanged"):
+        assert re.search(rf"{re.escape(step)} \.+ ok", checked.stdout), checked.stdout
 
 
 def test_import_makes_the_models_conda_file_installable(tmp_path: Path) -> None:
@@ -316,9 +331,6 @@ def test_import_makes_the_models_conda_file_installable(tmp_path: Path) -> None:
 
 
 def test_models_add_of_an_mlflow_folder_says_it_serves_without_a_script(built: Path, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     app = tmp_path / "app"
     app.mkdir()
     done = subprocess.run(
@@ -344,8 +356,6 @@ def test_check_names_mlflow_tracking_uri_when_a_script_writes_mlruns(tmp_path: P
 def test_describing_the_api_never_loads_the_model_and_a_missing_mlflow_is_a_503_that_says_what_to_add(
     no_code: Callable[..., InProcess], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
     target = no_code("columns")
     assert target.send(Request("GET", "/swagger.json")).status == 200
     assert target.deployment.script is not None
