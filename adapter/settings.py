@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapter import mlflow_model
 from adapter.models import default_model_dir
 from adapter.paths import FUNCTION_APP_ROOT
 
@@ -64,6 +65,8 @@ class Settings:
     #: Longest a request waits for the script's import and `init()`, which go on after it gets its 503.
     init_wait_ms: int = DEFAULT_INIT_WAIT_MS
     http: HttpSettings = field(default_factory=HttpSettings)
+    #: MLFLOW_MODEL_FOLDER: the MLflow model under `model_dir` that the adapter's no-code script serves.
+    mlflow_model_folder: str | None = None
 
     @property
     def cors_origins(self) -> tuple[str, ...]:
@@ -81,18 +84,19 @@ class Settings:
         root = env.get("AML_APP_ROOT")
         app_root = _existing_dir("AML_APP_ROOT", Path(root).expanduser() if root else FUNCTION_APP_ROOT)
         entry_script = (app_root / (env.get("AZUREML_ENTRY_SCRIPT") or "score.py")).resolve()
-        if not entry_script.is_file():
-            raise ConfigError(
-                f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(entry_script)!r} is not one."
-            )
         source = env.get("AZUREML_SOURCE_DIRECTORY")
         source_dir = _existing_dir("AZUREML_SOURCE_DIRECTORY", app_root / source) if source else None
-        model_dir = env.get("AZUREML_MODEL_DIR") or None
+        user_model_dir = env.get("AZUREML_MODEL_DIR") or None
+        model_dir = Path(user_model_dir) if user_model_dir else default_model_dir(app_root)
+        mlflow_folder = None
+        if not entry_script.is_file():
+            entry_script, mlflow_folder = _no_code(env, entry_script, model_dir)
         return cls(
             app_root=app_root,
             entry_script=entry_script,
             source_dir=source_dir,
-            model_dir=Path(model_dir) if model_dir else default_model_dir(app_root),
+            model_dir=model_dir,
+            mlflow_model_folder=mlflow_folder,
             scoring_timeout_ms=positive_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
             service_name=env.get("SERVICE_NAME", "ML service"),
             service_version=env.get("SERVICE_VERSION", "1.0"),
@@ -102,6 +106,28 @@ class Settings:
             init_wait_ms=positive_int(env, "SCORING_INIT_WAIT_MS", DEFAULT_INIT_WAIT_MS),
             http=HttpSettings.from_env(env) if http is None else http,
         )
+
+
+def _no_code(env: Mapping[str, str], missing: Path, model_dir: Path | None) -> tuple[Path, str]:
+    """No entry script file: AML's no-code MLflow deployment when the setting names AML's MLflow script, or names
+    nothing while the model folder holds an MLflow model (MLmodel); the adapter's own MLflow script serves it."""
+    named = env.get("AZUREML_ENTRY_SCRIPT")
+    wanted = env.get("MLFLOW_MODEL_FOLDER") or None
+    if named and named != mlflow_model.ENTRY_SCRIPT_NAME:
+        raise ConfigError(f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(missing)!r} is not one.")
+    found = mlflow_model.find(model_dir, wanted)
+    if found is None or model_dir is None:
+        if not named:
+            raise ConfigError(
+                f"AZUREML_ENTRY_SCRIPT must name a file under AML_APP_ROOT; {str(missing)!r} is not one (and the "
+                "model folder holds no MLflow model to serve without a script)."
+            )
+        where = f"MLFLOW_MODEL_FOLDER={wanted!r} under " if wanted else ""
+        raise ConfigError(
+            f"AZUREML_ENTRY_SCRIPT names AML's MLflow scoring script, but {where}AZUREML_MODEL_DIR "
+            f"({model_dir}) holds no single MLflow model folder (with an MLmodel file) to serve."
+        )
+    return mlflow_model.ADAPTER_SCRIPT, mlflow_model.relative_folder(model_dir, found)
 
 
 def parse_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:

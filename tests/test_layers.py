@@ -12,7 +12,7 @@ from targets import ROOT
 ADAPTER = ROOT / "adapter"
 #: Lowest first. A module's layer is its sub-package, or its own name at the top of the package.
 LAYERS = [
-    {"paths", "errors", "request_context", "host_config", "trees", "models", "settings"},
+    {"paths", "errors", "request_context", "host_config", "trees", "models", "mlflow_model", "settings"},
     {"azureml"},
     {"http"},
     {"script"},
@@ -23,7 +23,7 @@ LAYERS = [
     {"__main__"},
 ]
 #: Within the foundation, the order that keeps it acyclic.
-FOUNDATION = ["trees", "paths", "errors", "request_context", "models", "settings", "host_config"]
+FOUNDATION = ["trees", "paths", "errors", "request_context", "models", "mlflow_model", "settings", "host_config"]
 
 
 def layer_of(module: str) -> int:

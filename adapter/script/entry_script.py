@@ -19,6 +19,7 @@ from typing import Any
 from adapter import paths
 from adapter.azureml import aml_request
 from adapter.azureml import shim as azureml_shim
+from adapter.script import mlflow_process
 from adapter.script import output as script_output
 from adapter.script.input_parsers import InputParser, JsonStringInput, ObjectInput, RawRequestInput
 from adapter.settings import Settings
@@ -55,6 +56,7 @@ def prepare_process(settings: Settings) -> None:
         os.environ["AZUREML_MODEL_DIR"] = str(settings.model_dir)
     else:
         os.environ.pop("AZUREML_MODEL_DIR", None)
+    mlflow_process.prepare(settings)  # MLFLOW_MODEL_FOLDER, and MLflow's runs kept out of the app folder
     azureml_shim.install()
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from adapter import host_config, models
+from adapter import host_config, mlflow_model, models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.tools.terminal import escape
 
@@ -62,6 +62,13 @@ def _add(root: Path, name: str, path: Path, version: str | None, replace: bool, 
     verb = "Replaced" if added.model.version in bundled else "Added"
     print(escape(f"{verb} {where} ({models.human_size(added.size)})."), file=out)
     print(models.describe_model_dir(root), file=out)
+    if (root / where / mlflow_model.MLMODEL).is_file():
+        print(
+            f"It is an MLflow model: the app serves it without a score.py, as AML's no-code deployments do, once "
+            f"there is no score.py (or with AZUREML_ENTRY_SCRIPT={mlflow_model.ENTRY_SCRIPT_NAME}); its "
+            "requirements go in requirements.txt (docs/mlflow.md).",
+            file=out,
+        )
     _warn(root, before, err)
     return 0
 

@@ -31,6 +31,7 @@ from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError, Settings
 from adapter.tools.check import distributions, environment, target, wheels
 from adapter.tools.check import imports as check_imports
+from adapter.tools.check import mlflow as check_mlflow
 from adapter.tools.check import package as check_package
 from adapter.tools.check import pickles as check_pickles
 from adapter.tools.check import probe as check_probe
@@ -436,6 +437,7 @@ def _writes(state: _State) -> Outcome:
         f"the script wrote {len(writes)} file(s) in the app folder, which is read-only on Azure",
         *shown[:MODEL_DIR_ENTRIES],
         *(["..."] if len(shown) > MODEL_DIR_ENTRIES else []),
+        *check_mlflow.tracking_hint(writes, state.root),
         "The Function App runs from its package, a read-only folder: write to a temp dir instead, "
         "e.g. os.path.join(tempfile.gettempdir(), NAME).",
     )

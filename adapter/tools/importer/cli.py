@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapter import models, trees
+from adapter import mlflow_model, models, trees
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.tools import documents, terminal
 from adapter.tools.check.package import SUPPORTED_PYTHON, FuncIgnore, settings_command
 from adapter.tools.check.target import MANIFEST
 from adapter.tools.check.wheels import default_python
 from adapter.tools.importer import app_settings, identity, layout, manifest, resolve
+from adapter.tools.importer import mlflow as mlflow_deps
 from adapter.tools.importer import requirements as conda_deps
 from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
 from adapter.tools.importer.layout import listed as _listed
@@ -171,7 +172,10 @@ def make_plan(deployment: AmlDeployment, target: Path, replace: bool, pip: list[
     plan.remove_sample_script = models.is_sample_script(target / models.SAMPLE_SCRIPT)
     names = {m.name for m in deployment.models}
     plan.remove_sample_model = models.sample_model(target) is not None and models.SAMPLE_MODEL not in names
-    _plan_code(plan, replace)
+    if deployment.no_code:
+        _plan_no_code(plan)
+    else:
+        _plan_code(plan, replace)
     _plan_package(plan)
     _plan_models(plan, replace)
     _plan_requirements(plan, pip or [])
@@ -248,6 +252,20 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             f"The code would overwrite different files in {target}: {_listed(differing)}; add --replace to "
             "overwrite them, or import into a fresh copy of the function app."
         )
+
+
+def _plan_no_code(plan: Plan) -> None:
+    """An MLflow model without a scoring script: no code to copy; the model must be an MLflow folder, and its folder
+    name is MLFLOW_MODEL_FOLDER, as AML sets it."""
+    local = [m for m in plan.deployment.models if m.path is not None]
+    for model in local:
+        assert model.path is not None
+        if not (model.path / mlflow_model.MLMODEL).is_file():
+            raise Refused(
+                f"{model.path} has no MLmodel file: a deployment without code_configuration serves an MLflow model "
+                "folder (the one with MLmodel in it); give that folder, or a code_configuration with a score.py."
+            )
+        plan.deployment.settings.setdefault("MLFLOW_MODEL_FOLDER", model.path.name)
 
 
 def _plan_package(plan: Plan) -> None:
@@ -339,6 +357,7 @@ def _plan_requirements(plan: Plan, pip: list[str]) -> None:
     environment = plan.deployment.environment
     plan.python = resolve.candidates(None, default_python())[0]
     if environment.conda_file is None and environment.inline is None and not environment.pip_files and not pip:
+        _plan_mlflow_requirements(plan)
         return
     try:
         if environment.conda_file is not None:
@@ -358,6 +377,11 @@ def _plan_requirements(plan: Plan, pip: list[str]) -> None:
         source = f"{source}, --pip" if pip and source else source or "--pip"
     except conda_deps.DependencyError as ex:
         raise Refused(str(ex)[:1].upper() + str(ex)[1:]) from None
+    _plan_written_requirements(plan, converted, source)
+
+
+def _plan_written_requirements(plan: Plan, converted: conda_deps.Converted, source: str) -> None:
+    """The converted lines merged into the app's requirements.txt, then resolved once for the Python chosen."""
     requirements = plan.target / "requirements.txt"
     try:
         existing = documents.read_text(requirements) if os.path.lexists(requirements) else ""
@@ -370,6 +394,21 @@ def _plan_requirements(plan: Plan, pip: list[str]) -> None:
     plan.python = resolved.python
     plan.notes += resolved.notes
     plan.warnings += resolved.warnings
+
+
+def _plan_mlflow_requirements(plan: Plan) -> None:
+    """A no-code deployment without an environment: AML builds it from the model's own requirements."""
+    local = [m.path for m in plan.deployment.models if m.path is not None]
+    if not plan.deployment.no_code or not local or environment_named(plan):
+        return
+    converted, source, notes = mlflow_deps.requirements(local[0])
+    plan.notes.extend(notes)
+    _plan_written_requirements(plan, converted, source)
+
+
+def environment_named(plan: Plan) -> bool:
+    environment = plan.deployment.environment
+    return bool(environment.registered or environment.image)
 
 
 def _conda_content(path: Path) -> object:
@@ -454,10 +493,16 @@ def report(plan: Plan, out: TextIO) -> None:
     if plan.stale_files or plan.stale_models:
         gone = plan.stale_files + [f"{models.BUNDLE}/{m}" for m in plan.stale_models]
         say(f"The previous import's files are gone ({MANIFEST}): {_listed(gone)}.")
-    source = deployment.code or deployment.single_file
-    where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
-    counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
-    say(f"Code: {source} -> {where} ({counts}).")
+    if deployment.no_code:
+        say(
+            "Code: none; an MLflow model deployed without code is served by the adapter's MLflow scoring script, as "
+            "AML serves it (docs/mlflow.md)."
+        )
+    else:
+        source = deployment.code or deployment.single_file
+        where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
+        counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
+        say(f"Code: {source} -> {where} ({counts}).")
     if plan.overwritten:
         say(f"  overwritten: {_listed(plan.overwritten)}")
     say(f"Entry script: {deployment.settings['AZUREML_ENTRY_SCRIPT']}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapter import models
+from adapter import mlflow_model, models
 from adapter.tools import documents
 
 V2_SCHEMAS = ("managedOnlineDeployment", "kubernetesOnlineDeployment")
@@ -63,6 +63,11 @@ class AmlDeployment:
     notes: list[str] = field(default_factory=list)
     #: Said loudly before anything is written (a GPU instance type).
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def no_code(self) -> bool:
+        """An MLflow model without a scoring script: the adapter's MLflow script serves it."""
+        return self.code is None and self.single_file is None
 
 
 # Reading the deployment file
@@ -137,26 +142,12 @@ def _v2(path: Path, data: dict[str, Any], schema: str) -> AmlDeployment:
     config = data.get("code_configuration")
     model = data.get("model")
     if not isinstance(config, dict):
-        if isinstance(model, dict) and "mlflow" in str(model.get("type", "")).lower():
-            raise Refused(
-                f"{path} deploys an MLflow model without a scoring script (AML writes one); give it a "
-                "code_configuration with your score.py to serve it here."
-            )
-        raise Refused(f"{path}: code_configuration must give `code` (a folder) and `scoring_script`.")
-    code = config.get("code")
-    if isinstance(code, dict):  # the preview schema's `code: {local_path: ...}`
-        code = code.get("local_path")
-    script = config.get("scoring_script")
-    if not isinstance(code, str) or not isinstance(script, str):
-        raise Refused(f"{path}: code_configuration must give `code` (a folder) and `scoring_script` (a file in it).")
-    if code.startswith("azureml:"):
-        raise Refused(
-            f"{path}: code_configuration.code is a registered code asset ({code}); point it at the local folder "
-            "holding the scoring script."
-        )
-    code_dir = _folder(base, code, "code_configuration.code")
-    entry = _file_inside(code_dir, script, "code_configuration.scoring_script")
-    settings = {"AZUREML_ENTRY_SCRIPT": entry}
+        if not _mlflow(base, model):
+            raise Refused(f"{path}: code_configuration must give `code` (a folder) and `scoring_script`.")
+        # No-code: AML serves an MLflow model with its own scoring script; the adapter has its own by that name.
+        code_dir, settings = None, {"AZUREML_ENTRY_SCRIPT": mlflow_model.ENTRY_SCRIPT_NAME}
+    else:
+        code_dir, settings = _v2_code(path, config)
     notes = []
     request = data.get("request_settings") or {}
     if not isinstance(request, dict):
@@ -188,6 +179,37 @@ def _v2(path: Path, data: dict[str, Any], schema: str) -> AmlDeployment:
         notes=notes,
         warnings=[gpu] if gpu else [],
     )
+
+
+def _v2_code(path: Path, config: dict[str, Any]) -> tuple[Path, dict[str, str]]:
+    base = path.parent
+    code = config.get("code")
+    if isinstance(code, dict):  # the preview schema's `code: {local_path: ...}`
+        code = code.get("local_path")
+    script = config.get("scoring_script")
+    if not isinstance(code, str) or not isinstance(script, str):
+        raise Refused(f"{path}: code_configuration must give `code` (a folder) and `scoring_script` (a file in it).")
+    if code.startswith("azureml:"):
+        raise Refused(
+            f"{path}: code_configuration.code is a registered code asset ({code}); point it at the local folder "
+            "holding the scoring script."
+        )
+    code_dir = _folder(base, code, "code_configuration.code")
+    entry = _file_inside(code_dir, script, "code_configuration.scoring_script")
+    return code_dir, {"AZUREML_ENTRY_SCRIPT": entry}
+
+
+def _mlflow(base: Path, model: object) -> bool:
+    """Whether the deployment's model is an MLflow model: typed so, or a local folder holding an MLmodel; a
+    registered model (`azureml:NAME:VERSION`) deployed without code can only be one (AML refuses any other)."""
+    if isinstance(model, str):
+        return model.startswith("azureml:")
+    if not isinstance(model, dict):
+        return False
+    if "mlflow" in str(model.get("type", "")).lower():
+        return True
+    where = model.get("path")
+    return isinstance(where, str) and (base / where / mlflow_model.MLMODEL).is_file()
 
 
 def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
