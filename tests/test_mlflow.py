@@ -30,6 +30,9 @@ from adapter import mlflow_model
 from adapter.openapi import answer_shape
 from adapter.settings import ConfigError, Settings
 
+#: Saving an MLflow model runs subprocesses (MLflow infers the environment with pip), so every test here starts one.
+pytestmark = pytest.mark.process
+
 MISSING = "A value is not provided for the 'input_data' parameter."
 SCRIPT_ERROR = "An unexpected error occurred in scoring script. Check the logs for more info."
 DIA_ROW = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
