@@ -382,8 +382,10 @@ def wait_until_serving(server: Serve) -> None:
     """Until a request gets its 200: the server sees closed connections (and frees their slots) a moment later."""
     give_up = time.monotonic() + GUARD_S
     while time.monotonic() < give_up:
-        reply = requests.post(server.base + "/score", data=b"x", timeout=GUARD_S)
+        # The server closes this connection itself, so its slot is free again a moment after the answer.
+        reply = requests.post(server.base + "/score", data=b"x", headers={"Connection": "close"}, timeout=GUARD_S)
         if reply.status_code == 200:
+            time.sleep(0.2)  # that moment: the connection's thread ends and gives its slot back
             return
         time.sleep(0.1)
     pytest.fail(f"the server kept answering {reply.status_code}")
@@ -412,11 +414,12 @@ def read_response(sock: socket.socket, deadline: float) -> bytes:
 def test_every_connection_over_the_cap_gets_its_503_however_many_arrive_at_once(capped: Serve) -> None:
     """Issue 21 point 12: past the cap and 64 queued refusals, connections were closed with no status at all."""
     wait_until_serving(capped)
-    held = [connect(capped) for _ in range(4)]
+    held: list[socket.socket] = []
     flood: list[socket.socket] = []
     try:
-        for sock in held:  # each holds a slot: a request in progress, never idle
-            sock.sendall(b"GET /score HTTP/1.1\r\n")
+        for _ in range(4):  # each holds a slot: a request in progress from its first moment, never idle to evict
+            held.append(connect(capped))
+            held[-1].sendall(b"GET /score HTTP/1.1\r\n")
         time.sleep(0.5)
         for _ in range(200):
             sock = connect(capped)
