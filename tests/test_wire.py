@@ -179,7 +179,7 @@ def recording() -> Iterator[tuple[LocalHost, list[func.HttpRequest]]]:
 
     routes = RouteTable([Route("record", "{*path}", frozenset(ALL_METHODS), record)], "")
     server = LocalHost(("127.0.0.1", 0), routes, Limits(max_body_bytes=1000))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield server, seen
     server.shutdown()
