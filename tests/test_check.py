@@ -537,3 +537,37 @@ def test_warns_when_the_sample_model_is_still_shipped_beside_the_users(tmp_path:
     done = run_check(app)
     models_step = step(done.stdout, "models bundle")
     assert "warning" in models_step and "models/iris-classifier, the sample's model, is still bundled" in models_step
+
+
+def test_a_script_step_that_never_ends_is_stopped_at_its_deadline_and_named(tmp_path: Path) -> None:
+    """An init() that waits forever (a service it cannot reach) ends the check with the step named, instead of
+    hanging it: the probe is the check's process in the environment built from requirements.txt (here, this one)."""
+    import time
+
+    from adapter.tools.check import cli as check
+    from adapter.tools.check import probe as check_probe
+    from adapter.tools.check.report import Status
+
+    app = sample_app(tmp_path)
+    script = "import time\n\ndef init():\n    time.sleep(3600)\n\ndef run(data):\n    return data\n"
+    (app / "score.py").write_text(script)
+    started = time.monotonic()
+    probe = check_probe.Probe(Path(sys.executable), app, ["--python", wheels.default_python()], step_timeout=3)
+    try:
+        outcomes = {title: probe.next(title) for title, _ in check.SCRIPT_STEPS}
+    finally:
+        probe.close()
+    titles = list(outcomes)
+    imported, stopped = outcomes["entry script imports"], outcomes["init()"]
+    after = [outcomes[title] for title in titles[titles.index("init()") + 1 :]]
+    assert imported.status is Status.OK, imported
+    assert stopped.status is Status.FAIL and stopped.summary == "init() did not finish in 3 s: the check stopped it"
+    assert any("--step-timeout SECONDS" in line for line in stopped.details)
+    assert after and all(outcome.status is Status.SKIP for outcome in after)
+    assert probe.process.returncode is not None  # the child was stopped, not left sleeping
+    assert time.monotonic() - started < 60
+
+
+def test_the_step_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
+    done = run_check(ROOT, "--step-timeout", "0")
+    assert done.returncode == 2 and "wants a number of seconds above 0, not '0'" in done.stderr

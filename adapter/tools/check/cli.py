@@ -71,6 +71,8 @@ class _State:
     isolated: bool = False
     #: That environment's process, running the script's steps.
     probe: check_probe.Probe | None = None
+    #: Seconds each of the script's steps may take there.
+    step_timeout: float = check_probe.STEP_TIMEOUT_S
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,13 +92,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="run the script in this Python environment instead of one built from requirements.txt alone",
     )
+    check.add_argument(
+        "--step-timeout",
+        type=_seconds,
+        default=check_probe.STEP_TIMEOUT_S,
+        metavar="SECONDS",
+        help="how long each of the script's steps (import, init(), run()) may take in the environment built from "
+        f"requirements.txt before the check stops it (default {check_probe.STEP_TIMEOUT_S:g})",
+    )
     check.add_argument("--probe-fd", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if args.probe_fd is not None:
         return probe_child(FUNCTION_APP_ROOT, args.probe_fd, args.python or wheels.default_python())
-    return run(FUNCTION_APP_ROOT, out, python=args.python, check_wheels=not args.no_wheels, isolated=not args.here)
+    return run(
+        FUNCTION_APP_ROOT, out, python=args.python, check_wheels=not args.no_wheels, isolated=not args.here,
+        step_timeout=args.step_timeout,
+    )  # fmt: skip
 
 
 #: The steps that run the script's code: in the environment built from requirements.txt (`probe`), or here.
@@ -111,6 +124,7 @@ def run(
     python: str | None = None,
     check_wheels: bool = True,
     isolated: bool = False,
+    step_timeout: float = check_probe.STEP_TIMEOUT_S,
 ) -> int:
     """The check of the app in `root`; `isolated`: the script runs in an environment built from requirements.txt
     alone, for the Function App's Python (else in this process)."""
@@ -120,7 +134,9 @@ def run(
     if applied:
         print(f"(local.settings.json sets {', '.join(sorted(applied))})", file=out)
     print(file=out)
-    state = _State(root, python=python, check_wheels=check_wheels, applied=applied, isolated=isolated)
+    state = _State(
+        root, python=python, check_wheels=check_wheels, applied=applied, isolated=isolated, step_timeout=step_timeout
+    )
     if isolated:  # the script's steps read the settings in the environment; the package steps need them here
         with contextlib.suppress(ConfigError):
             state.settings = Settings.from_env()
@@ -130,7 +146,7 @@ def run(
     ]
     if isolated:
         steps.append(("environment from requirements.txt", _environment))
-        steps += [(title, _from_probe) for title, _ in SCRIPT_STEPS]
+        steps += [(title, functools.partial(_from_probe, title=title)) for title, _ in SCRIPT_STEPS]
     else:
         steps += SCRIPT_STEPS
     steps += [
@@ -174,7 +190,9 @@ def _environment(state: _State) -> Outcome:
         )
     except (OSError, ValueError) as ex:
         return Outcome.fail(f"the environment could not be built: {type(ex).__name__}: {ex}")
-    state.probe = check_probe.Probe(built.python, state.root, ["--python", state.python])
+    state.probe = check_probe.Probe(
+        built.python, state.root, ["--python", state.python], step_timeout=state.step_timeout
+    )
     how = "cached" if built.cached else f"built with {built.installer} in {_duration(built.seconds)}"
     summary = f"Python {built.interpreter.version} with requirements.txt only ({how})"
     details = [f"in {built.python.parent.parent}", *(f"left out: {line}" for line in built.left_out)]
@@ -192,16 +210,26 @@ def _environment(state: _State) -> Outcome:
     return Outcome.ok(summary, *details)
 
 
-def _from_probe(state: _State) -> Outcome:
+def _from_probe(state: _State, title: str) -> Outcome:
     if state.probe is None:
         return Outcome.skip("no environment to run the script in")
-    return state.probe.next()
+    return state.probe.next(title)
 
 
 def _python_version(text: str) -> str:
     if not re.fullmatch(r"3\.\d{1,2}", text):
         raise argparse.ArgumentTypeError(f"wants a Python version like 3.13, not {text!r}")
     return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"wants a number of seconds above 0, not {text!r}")
+    return value
 
 
 def _python(state: _State) -> Outcome:

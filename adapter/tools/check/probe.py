@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +23,7 @@ from adapter.tools.check.environment import clean_environment
 from adapter.tools.check.report import Outcome, Status
 
 STDERR_LINES = 12
+STEP_TIMEOUT_S = 600.0
 
 
 def encode(outcome: Outcome) -> str:
@@ -35,7 +38,8 @@ def decode(line: str) -> Outcome:
 class Probe:
     """The child process, read one step at a time."""
 
-    def __init__(self, python: Path, root: Path, arguments: list[str]) -> None:
+    def __init__(self, python: Path, root: Path, arguments: list[str], *, step_timeout: float = STEP_TIMEOUT_S) -> None:
+        self.step_timeout = step_timeout
         read, write = os.pipe()
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         try:
@@ -52,12 +56,33 @@ class Probe:
             os.close(write)
         self.reader: IO[str] = os.fdopen(read, encoding="utf-8")
         self.died: Outcome | None = None
+        #: The child's lines as they come; "" once the pipe is closed.
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, name="check-probe-reader", daemon=True).start()
 
-    def next(self) -> Outcome:
+    def _read(self) -> None:
+        try:
+            for line in self.reader:
+                self.lines.put(line)
+        except (OSError, ValueError):  # closed under it by close()
+            pass
+        self.lines.put("")
+
+    def next(self, title: str = "this step") -> Outcome:
         """The next step's outcome; once the child is gone, why (for the first step missing) and then skipped."""
         if self.died is not None:
             return Outcome.skip("the check's process in that environment stopped")
-        line = self.reader.readline()
+        try:
+            line = self.lines.get(timeout=self.step_timeout)
+        except queue.Empty:
+            self.process.kill()
+            self.died = Outcome.fail(
+                f"{title} did not finish in {self.step_timeout:g} s: the check stopped it",
+                "A script that waits on something it cannot reach (a service, a lock, input) waits the same way on "
+                "Azure, where the first request then fails after SCORING_INIT_WAIT_MS.",
+                "If it is only slow, give it longer: python -m adapter check --step-timeout SECONDS.",
+            )
+            return self.died
         if line:
             try:
                 return decode(line)
@@ -75,10 +100,12 @@ class Probe:
         return self.died
 
     def close(self) -> None:
-        self.reader.close()
+        if self.died is not None and self.process.poll() is None:
+            self.process.kill()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.reader.close()
         self.log.close()
