@@ -452,3 +452,45 @@ def test_an_adapter_requirement_missing_is_named_not_reported_as_a_bug() -> None
         == "requirements.txt does not install 'werkzeug_not_installed_here', which the adapter itself needs"
     )
     assert "please report it" not in "\n".join(outcome.details)
+
+
+def _pip_report(*wheels_installed: tuple[str, str]) -> dict[str, object]:
+    """The part of `pip install --dry-run --report` that the wheel step reads."""
+    return {
+        "install": [
+            {
+                "metadata": {"name": name, "version": version},
+                "download_info": {"url": f"https://files.example/{name.replace('-', '_')}-{version}-py3-none-any.whl"},
+            }
+            for name, version in wheels_installed
+        ]
+    }
+
+
+def test_a_gpu_build_of_torch_is_named_by_import_and_check_with_the_cpu_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyPI's torch for Linux is the CUDA build (several GB of nvidia-* wheels); Functions runs on CPU."""
+    from adapter.tools.check.report import Status
+
+    report = _pip_report(
+        ("torch", "2.5.1"), ("nvidia-cublas-cu12", "12.4.5.8"), ("nvidia-cudnn-cu12", "9.1.0.70"), ("numpy", "2.1.3")
+    )
+    resolution = wheels._resolved("3.11", ["torch==2.5.1", "numpy"], report, [])
+    assert resolution.cuda == ("nvidia-cublas-cu12", "nvidia-cudnn-cu12")
+    monkeypatch.setattr(wheels, "resolve", lambda requirements, python: resolution)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("torch==2.5.1\nnumpy\n")
+    outcome = wheels.check(requirements, "3.11")
+    assert outcome.status is Status.WARN and outcome.summary.endswith("a GPU build among them")
+    advice = outcome.details[0]
+    assert "torch installs the CUDA build (2 nvidia-* packages" in advice
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu as the first line" in advice
+    assert "(torch==VERSION+cpu)" in advice
+    imported = resolve.resolve(requirements.read_text(), "3.11")
+    assert advice in imported.warnings and imported.text == requirements.read_text()  # said, not rewritten
+
+    cpu_only = wheels._resolved("3.11", ["scikit-learn"], _pip_report(("scikit-learn", "1.5.2")), [])
+    monkeypatch.setattr(wheels, "resolve", lambda requirements, python: cpu_only)
+    assert wheels.cuda_advice(cpu_only) is None
+    assert wheels.check(requirements, "3.11").status is Status.OK

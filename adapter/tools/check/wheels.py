@@ -42,6 +42,12 @@ PIP_OPTIONS = ("--retries", "1", "--timeout", "15", "--disable-pip-version-check
 TIMEOUT_S = 300
 MAX_RUNS = 10
 SHOWN_VERSIONS = 4
+#: Libraries whose PyPI wheels for Linux are GPU builds, and the index of their CPU builds.
+CPU_INDEXES = {
+    "torch": "https://download.pytorch.org/whl/cpu",
+    "torchvision": "https://download.pytorch.org/whl/cpu",
+    "torchaudio": "https://download.pytorch.org/whl/cpu",
+}
 _NO_MATCH = re.compile(r"No matching distribution found for (.+)")
 _FROM_VERSIONS = re.compile(r"Could not find a version that satisfies the requirement (.+?) \(from versions: (.*)\)")
 _OFFLINE = (
@@ -94,6 +100,8 @@ class Resolution:
     offline: bool = False
     #: Another reason pip refuses requirements.txt (conflicting pins, a bad line), in pip's words.
     error: str | None = None
+    #: The CUDA runtime distributions it would install (`nvidia-cublas-cu12`...): a GPU build of torch or the like.
+    cuda: tuple[str, ...] = ()
 
 
 def default_python() -> str:
@@ -230,15 +238,39 @@ def check(requirements: Path, python: str) -> Outcome:
             f"{len(found)} requirement(s) without a wheel for {platform}: the remote build would fail", *found, *have
         )
     summary = f"{len(have)} requirements{dependencies} have wheels for {platform}"
+    gpu = cuda_advice(resolution)
     _, left_out = installable(requirements, python)
-    if left_out:  # never handed to pip here: the remote build would still run them
-        return Outcome.warn(
-            f"{summary}; {len(left_out)} line(s) not checked",
-            *(f"not checked: {line}" for line in left_out),
-            "The remote build installs these lines as written, which may build and run a package's code.",
-            *have,
-        )
-    return Outcome.ok(summary, *have)
+    if not left_out and gpu is None:
+        return Outcome.ok(summary, *have)
+    # Lines never handed to pip here: the remote build would still run them.
+    unchecked = [f"not checked: {line}" for line in left_out]
+    if left_out:
+        unchecked.append("The remote build installs these lines as written, which may build and run a package's code.")
+    if left_out:
+        summary += f"; {len(left_out)} line(s) not checked"
+    if gpu is not None:
+        summary += "; a GPU build among them"
+    return Outcome.warn(summary, *([gpu] if gpu else []), *unchecked, *have)
+
+
+def cuda_advice(resolution: Resolution) -> str | None:
+    """Functions runs on CPU: a GPU build (PyPI's torch for Linux pulls the CUDA runtime, several GB) only makes the
+    remote build slow and the app large. PyTorch publishes CPU builds on its own index."""
+    if not resolution.cuda:
+        return None
+    gpu = sorted(wheel.name for _, wheel in resolution.direct if wheel and wheel.name in CPU_INDEXES)
+    which = ", ".join(gpu) or "a requirement"
+    advice = (
+        f"{which} installs the CUDA build ({len(resolution.cuda)} nvidia-* packages, several GB), but Azure Functions "
+        "runs on CPU: "
+    )
+    if not gpu:
+        return advice + "pin a CPU-only build of the library that pulls them in."
+    index = CPU_INDEXES[gpu[0]]
+    return advice + (
+        f"install the CPU build instead: put --extra-index-url {index} as the first line of requirements.txt and pin "
+        f"the +cpu release ({gpu[0]}==VERSION+cpu)."
+    )
 
 
 def _missing_line(missing: Missing, python: str) -> str:
@@ -312,7 +344,8 @@ def _resolved(python: str, lines: list[str], report: dict[str, Any], missing: li
         wheels[name] = Wheel(name, str(meta.get("version", "")), file)
     direct = tuple((line, wheels.get(_name_of(line) or "")) for line in lines if not line.startswith("-"))
     named = {_name_of(line) for line, _ in direct}
-    return Resolution(python, direct, len(wheels.keys() - named), tuple(missing))
+    cuda = tuple(sorted(name for name in wheels if name.startswith("nvidia-")))
+    return Resolution(python, direct, len(wheels.keys() - named), tuple(missing), cuda=cuda)
 
 
 def _pending(lines: list[str]) -> tuple[tuple[str, Wheel | None], ...]:

@@ -6,7 +6,9 @@ version the environment asks for when Functions supports it, else the closest su
 which every line has a wheel wins. A pin with no wheel on any supported Python belongs to a model that needs
 retraining or re-saving with a current library: its line becomes the newest version that installs, said loudly.
 Libraries compiled against NumPy 1 (scikit-learn before 1.4.2, ...) load NumPy 2 with "numpy.dtype size changed":
-a `numpy<2` bound is added for them, and said.
+a `numpy<2` bound is added for them, and said. A set that pulls the CUDA runtime (PyPI's torch for Linux) gets a
+warning with the CPU index: the lines stay as they are, because that index is not PyPI and may not be reachable
+where check runs.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def resolve(text: str, asked: str | None, local: str | None = None) -> Resolved:
                 )  # fmt: skip
             first = first or resolution
             if not resolution.missing and resolution.error is None:
-                return _numpy_bound(path, Resolved(text, python), resolution)
+                return _finished(path, Resolved(text, python), resolution)
         assert first is not None
         return _relaxed(path, text, first)
 
@@ -110,7 +112,15 @@ def _relaxed(path: Path, text: str, resolution: wheels.Resolution) -> Resolved:
     again = wheels.resolve(path, python)
     if again.missing or again.error:
         return resolved
-    return _numpy_bound(path, resolved, again)
+    return _finished(path, resolved, again)
+
+
+def _finished(path: Path, resolved: Resolved, resolution: wheels.Resolution) -> Resolved:
+    """The resolved set's last touches: the NumPy bound, and a word on GPU builds Functions cannot use."""
+    gpu = wheels.cuda_advice(resolution)
+    if gpu is not None:
+        resolved.warnings.append(gpu)
+    return _numpy_bound(path, resolved, resolution)
 
 
 def _numpy_bound(path: Path, resolved: Resolved, resolution: wheels.Resolution) -> Resolved:
