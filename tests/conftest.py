@@ -77,6 +77,7 @@ SLOW = frozenset(
         "test_pq_scoring.py",
         "test_mlflow.py",  # builds MLflow models (scikit-learn, LightGBM, pyfunc) and imports MLflow
         "test_mlflow_oracle.py",  # the same, then azmlinfsrv per model
+        "test_mlflow_powerquery.py",  # builds MLflow models, then `serve` and the M evaluator on 2,000 rows each
         # The command line in a subprocess per case.
         "test_powerquery.py::test_scripts_it_cannot_serve_get_one_line_and_exit_2",
         "test_powerquery.py::test_the_command_writes_the_function_and_says_what_it_wrote",

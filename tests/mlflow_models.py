@@ -41,29 +41,45 @@ def _python_model(path: Path, model: Any, **kwargs: Any) -> None:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
+def diabetes_data() -> np.ndarray:
+    """The rows the diabetes model is trained on: scikit-learn's diabetes features (442 rows, in DIABETES order)."""
+    from sklearn.datasets import load_diabetes
+
+    return np.asarray(load_diabetes().data, dtype=float)
+
+
+def iris_data() -> np.ndarray:
+    """The rows the iris model is trained on: scikit-learn's iris measurements (150 rows, in IRIS order)."""
+    from sklearn.datasets import load_iris
+
+    return np.asarray(load_iris().data, dtype=float)
+
+
 def diabetes(path: Path) -> None:
-    """The shape of azureml-examples' sklearn-diabetes: ten double columns, a regression, no input example."""
+    """The shape of azureml-examples' sklearn-diabetes: ten double columns, a regression, no input example; trained
+    on scikit-learn's diabetes data (`diabetes_data()`), so that data gives meaningful predictions."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from sklearn.datasets import load_diabetes
     from sklearn.linear_model import LinearRegression
 
-    rng = np.random.default_rng(0)
-    features = pd.DataFrame(rng.normal(size=(40, 10)), columns=DIABETES)
-    target = features.to_numpy() @ np.arange(1, 11) + 3
+    features = pd.DataFrame(diabetes_data(), columns=DIABETES)
+    target = load_diabetes().target
     signature = ModelSignature(Schema([ColSpec("double", c) for c in DIABETES]), Schema([ColSpec("double")]))
     _sklearn(path, LinearRegression().fit(features, target), signature=signature)
 
 
 def iris_lightgbm(path: Path) -> None:
-    """The shape of azureml-examples' lightgbm-iris: a Booster (multiclass, one probability column per class)."""
+    """The shape of azureml-examples' lightgbm-iris: a Booster (multiclass, one probability column per class),
+    trained on scikit-learn's iris data (`iris_data()`)."""
     import lightgbm
     import mlflow.lightgbm
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from sklearn.datasets import load_iris
 
-    rng = np.random.default_rng(1)
-    features = pd.DataFrame(rng.normal(size=(60, 4)) + np.repeat(np.arange(3), 20)[:, None], columns=IRIS)
-    labels = np.repeat(np.arange(3), 20)
+    features = pd.DataFrame(iris_data(), columns=IRIS)
+    labels = load_iris().target
     params = {"objective": "multiclass", "num_class": 3, "verbose": -1, "num_leaves": 4, "min_data_in_leaf": 2}
     booster = lightgbm.train(params, lightgbm.Dataset(features, labels), num_boost_round=5)
     signature = ModelSignature(

@@ -19,16 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pq_evaluator import MError, apply, traffic
 from targets import ROOT, SCRIPTS, Serve, script_env
 
 from adapter.openapi import powerquery
 from adapter.script import entry_script
 from adapter.settings import Settings
-
-run_module = pytest.importorskip("powerquery.run", reason="the M evaluator (tests/powerquery) is not there")
-values_module = pytest.importorskip("powerquery.m.values")
-apply = run_module.apply
-MError = values_module.MError
 
 ROWS = 10_000
 BAD_IDS = (17, 4_321, 9_998)  # ids whose x is negative: the model refuses them
@@ -149,12 +145,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str]
     yield get
     for server in started.values():
         server.stop()
-
-
-def traffic() -> int:
-    from powerquery.m.library.web import TRAFFIC
-
-    return int(TRAFFIC.count)
 
 
 def close(a: Any, b: Any) -> bool:
