@@ -63,7 +63,7 @@ SLOW = frozenset(
         "test_import_check.py::test_the_environment_never_builds_a_package",
         "test_import_check.py::test_the_wheel_step_never_builds_a_package",
         "test_import_check.py::test_a_pin_without_a_wheel_for_any_supported_python_says_retrain",
-        "test_import_check.py::test_each_shape_imports_and_checks_ready_without_a_manual_edit",  # two processes each
+        "test_import_check.py::test_each_shape_checks_ready_and_answers_its_own_sample_from_the_built_environment",
         # Imports that resolve their requirements with pip (1-6 s each), and a check in a subprocess.
         "test_import_check.py::test_a_gpu_instance_warns_first_and_conda_only_runtimes_are_dropped",
         "test_import_check.py::test_hosting_settings_are_listed_with_what_plays_their_part",

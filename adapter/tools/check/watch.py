@@ -192,7 +192,7 @@ def describe_warning(item: warnings.WarningMessage) -> str:
         pickled = getattr(message, "original_sklearn_version", "?")
         installed = getattr(message, "current_sklearn_version", "?")
         estimator = getattr(message, "estimator_name", "the model")
-        return _sklearn_advice(str(estimator), str(pickled), str(installed))
+        return sklearn_advice(str(estimator), str(pickled), str(installed), sys.version_info[:2])
     text = str(message).strip().splitlines()[0] if str(message).strip() else ""
     where = f" ({Path(item.filename).name}, line {item.lineno})"
     return f"{item.category.__name__}: {text}{where}"
@@ -200,11 +200,14 @@ def describe_warning(item: warnings.WarningMessage) -> str:
 
 #: The first scikit-learn release with a Linux wheel for each Python Azure Functions supports.
 SKLEARN_FIRST_WHEEL = {(3, 10): "1.0.2", (3, 11): "1.1.3", (3, 12): "1.3.1", (3, 13): "1.5.2"}
+#: The last one, for the Pythons scikit-learn no longer supports (1.8 requires Python 3.11).
+SKLEARN_LAST_WHEEL = {(3, 10): "1.7.2"}
 
 
-def _sklearn_advice(estimator: str, pickled: str, installed: str) -> str:
-    """Pinning the pickling version is advice only where that version installs: older than any wheel for a Python
-    Functions runs, the honest advice is to retrain or re-save the model."""
+def sklearn_advice(estimator: str, pickled: str, installed: str, python: tuple[int, int]) -> str:
+    """Pinning the pickling version is advice only where that version installs: on `python` (the one running the
+    script), or else on the nearest Python Functions runs that has it; older than any wheel, the honest advice is to
+    retrain or re-save the model."""
     said = f"the model ({estimator}) was pickled with scikit-learn {pickled}, you install {installed}"
     version = _version(pickled)
     if version and version < _version(SKLEARN_FIRST_WHEEL[(3, 10)]):
@@ -213,15 +216,21 @@ def _sklearn_advice(estimator: str, pickled: str, installed: str) -> str:
             f"needs retraining or re-saving with a current library ({installed} here); it may load and still predict "
             "wrongly"
         )
-    here = sys.version_info[:2]
-    first = SKLEARN_FIRST_WHEEL.get((here[0], here[1]))
-    if version and first and version < _version(first):
-        runs = [f"{m}.{n}" for (m, n), v in SKLEARN_FIRST_WHEEL.items() if _version(v) <= version]
+    runs = [target for target in SKLEARN_FIRST_WHEEL if _has_wheel(version, target)]
+    if version and python in SKLEARN_FIRST_WHEEL and not _has_wheel(version, python) and runs:
+        nearest = min(runs, key=lambda target: abs(target[1] - python[1]))
+        there = f"{nearest[0]}.{nearest[1]}"
         return (
-            f"{said}: scikit-learn {pickled} has no wheel for Python {here[0]}.{here[1]}; pin scikit-learn=={pickled} "
-            f"on Python {runs[-1]} (check --python {runs[-1]}), or retrain and save the model with {installed}"
+            f"{said}: scikit-learn {pickled} has no wheel for Python {python[0]}.{python[1]}; pin "
+            f"scikit-learn=={pickled} on Python {there} (check --python {there}), or retrain and save the model with "
+            f"{installed}"
         )
     return f"{said}: pin scikit-learn=={pickled} in requirements.txt, or retrain and save the model with {installed}"
+
+
+def _has_wheel(version: tuple[int, ...], python: tuple[int, int]) -> bool:
+    last = SKLEARN_LAST_WHEEL.get(python)
+    return _version(SKLEARN_FIRST_WHEEL[python]) <= version and (last is None or version <= _version(last))
 
 
 def _version(text: str) -> tuple[int, ...]:
