@@ -204,7 +204,10 @@ def test_v2_file_model_report_requirements_and_settings(tmp_path: Path, capsys: 
         "AzureWebJobsDisableHomepage=true OUTPUT_SCALE=2 ROUND_DIGITS=3 SCORING_CONCURRENCY=2 SCORING_TIMEOUT_MS=3000",
     ]
     assert "libgcc-ng (a system library conda installs; pip has no such package)" in out
-    assert "Python 3.10: the environment asks for 3.9; 3.10 is the nearest Azure Functions supports" in out
+    assert (
+        "Python 3.10: the environment asks for 3.9, which Azure Functions cannot meet (it supports 3.10, 3.11, 3.12, "
+        "3.13); 3.10 is the nearest version it supports on which requirements.txt installs." in out
+    )
     assert "instance_type: the plan's instance memory" in out and "instance_count: scaling is the platform's" in out
     assert json.loads((app / ".import-manifest.json").read_text())["python"] == "3.10"
 
@@ -302,6 +305,44 @@ def test_importing_again_is_idempotent_and_replace_overwrites(
     assert code == 0 and "overwritten: score.py" in out
     assert (app / "score.py").read_text().endswith("return 1\n")
     assert json.loads((app / "models" / "linear-model" / "3" / "linear.json").read_text())["bias"] == 0
+
+
+def test_a_new_import_leaves_what_the_user_added_even_when_the_previous_deployment_had_it_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file or model version that was already in the app, identical, was not written by the import: the next
+    import must not take it for the previous deployment's and delete it."""
+    from adapter import models
+
+    app = app_copy(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    score = "def init():\n    pass\n\n\ndef run(data):\n    return data\n"
+    for folder in (first, second):
+        write(folder / "code" / "score.py", score)
+    write(first / "code" / "helpers.py", "def helper():\n    return 1\n")
+    write(first / "model" / "model.bin", "weights")
+    write(second / "model" / "other.bin", "other weights")
+    model = "model:\n  path: model/{}\n  name: {}\n  version: {}\n"
+    write(first / "deployment.yml", V2_HEAD + CODE + model.format("model.bin", "mymodel", 2))
+    write(second / "deployment.yml", V2_HEAD + CODE + model.format("other.bin", "other", 1))
+    # The user's own helpers.py and model version, before any import.
+    (app / "helpers.py").write_text("def helper():\n    return 1\n")
+    models.add(app, "mymodel", first / "model" / "model.bin", 2)
+    code, out, _ = import_in_process(capsys, str(first / "deployment.yml"), "--into", str(app), "--no-check")
+    assert code == 0 and "models/mymodel/2 is already bundled, unchanged." in out
+    recorded = json.loads((app / ".import-manifest.json").read_text())
+    assert recorded["files"] == ["score.py"] and recorded["models"] == []
+    code, out, _ = import_in_process(capsys, str(second / "deployment.yml"), "--into", str(app), "--no-check")
+    assert code == 0 and "The previous import's files are gone" not in out
+    assert (app / "helpers.py").read_text() == "def helper():\n    return 1\n"
+    assert (app / "models" / "mymodel" / "2" / "model.bin").read_text() == "weights"
+    # What an import did write stays its own when the next import finds it unchanged: a third import removes it.
+    code, out, _ = import_in_process(capsys, str(second / "deployment.yml"), "--into", str(app), "--no-check")
+    recorded = json.loads((app / ".import-manifest.json").read_text())
+    assert code == 0 and recorded["files"] == ["score.py"] and recorded["models"] == ["other/1"]
+    code, out, _ = import_in_process(capsys, str(first / "deployment.yml"), "--into", str(app), "--no-check")
+    assert code == 0 and "The previous import's files are gone (.import-manifest.json): models/other/1." in out
+    assert not (app / "models" / "other").exists() and (app / "helpers.py").is_file()
 
 
 def test_ends_with_check(tmp_path: Path) -> None:
@@ -530,6 +571,7 @@ def test_merge_keeps_the_apps_lines_and_replaces_its_own_block() -> None:
     assert merged.text.splitlines() == [
         "# runtime",
         "azure-functions>=1.20,<2",
+        f"{conda_deps.REPLACED_MARK}numpy>=1.26  # sample",  # commented out, for a later import to put back
         "werkzeug>=3.0",
         "",
         f"{conda_deps.BLOCK_MARK} (conda.yml), by `python -m adapter import`; a new import replaces the lines below.",
@@ -542,6 +584,54 @@ def test_merge_keeps_the_apps_lines_and_replaces_its_own_block() -> None:
     assert again.text.count(conda_deps.BLOCK_MARK) == 1 and again.text.endswith(
         "(other.yml), by `python -m adapter import`; a new import replaces the lines below.\nscipy\n"
     )
+
+
+def test_the_apps_lines_an_import_replaced_come_back_when_a_later_import_no_longer_pins_them() -> None:
+    """numpy, pillow and requests are the adapter's own needs: a re-import for an environment that does not pin them
+    must leave requirements.txt as an import into a fresh app would, not without them."""
+    app = (ROOT / "requirements.txt").read_text()
+    first = conda_deps.from_conda(
+        {"dependencies": ["numpy=1.23.5", "pillow=9.5.0", "requests=2.28.1"]}, "conda.yml", Path(".")
+    ).lines
+    merged = conda_deps.merge(app, first, "first.yml")
+    installed = [line for line in merged.text.splitlines() if line and not line.startswith("#")]
+    assert [line for line in installed if line.startswith(("numpy", "pillow", "requests"))] == [
+        "numpy==1.23.5",
+        "pillow==9.5.0",
+        "requests==2.28.1",
+    ]
+    assert merged.replaced == ["numpy>=1.26 -> numpy==1.23.5", "pillow>=10.0 -> pillow==9.5.0"] + [
+        "requests>=2.31 -> requests==2.28.1"
+    ]
+    assert conda_deps.merge(merged.text, first, "first.yml").text == merged.text  # importing again changes nothing
+    second = conda_deps.from_conda({"dependencies": ["scikit-learn=1.5.2"]}, "conda.yml", Path(".")).lines
+    again = conda_deps.merge(merged.text, second, "second.yml")
+    assert again.text == conda_deps.merge(app, second, "second.yml").text
+    assert {"numpy>=1.26", "pillow>=10.0", "requests>=2.31", "scikit-learn==1.5.2"} <= set(again.text.splitlines())
+
+
+def test_lines_for_one_package_with_different_markers_are_all_kept_and_judged_on_the_chosen_python() -> None:
+    app = "numpy>=1.26\npandas>=2.1; python_version >= '3.13'\n"
+    pip = ['numpy==1.26.4; python_version >= "3.10"', 'numpy==1.21.6; python_version < "3.10"', "pandas==2.0.3"]
+    lines = conda_deps.from_conda({"dependencies": [{"pip": pip}]}, "conda.yml", Path(".")).lines
+    # Before the Python is known, and on it: neither marker line takes the other's place.
+    written = conda_deps.merge(app, lines, "conda.yml").text.splitlines()
+    assert pip[0] in written and pip[1] in written and "pandas==2.0.3" in written
+    merged = conda_deps.merge(app, lines, "conda.yml", "3.11")
+    written = merged.text.splitlines()
+    assert pip[0] in written and pip[1] in written and "pandas==2.0.3" in written
+    # On 3.11 the >=3.10 pin replaces the app's numpy line; the <3.10 one installs nothing, and the report says so.
+    assert "numpy>=1.26" not in written and merged.replaced == [f"numpy>=1.26 -> {pip[0]}"]
+    assert merged.warnings == [
+        f"{pip[1]} installs nothing on Python 3.11, the Function App's: its marker is false there (it is written all "
+        "the same)."
+    ]
+    # The app's pandas line is for 3.13 only: on 3.11 pip skips it, so the environment's pin does not replace it.
+    assert "pandas>=2.1; python_version >= '3.13'" in written
+    # A line for older Pythons only says nothing about 3.11: the app's numpy line stays.
+    older = conda_deps.merge(app, lines[1:2], "conda.yml", "3.11")
+    assert "numpy>=1.26" in older.text.splitlines() and older.replaced == []
+    assert conda_deps.merge(app, lines[1:2], "conda.yml", "3.9").replaced == [f"numpy>=1.26 -> {pip[1]}"]
 
 
 def test_code_that_funcignore_leaves_out_of_the_package_is_warned_about(

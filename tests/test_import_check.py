@@ -160,12 +160,102 @@ def test_python_candidates_start_with_the_version_asked_for_or_the_nearest() -> 
     assert resolve.candidates(None, "3.11")[0] == "3.11"
 
 
+@pytest.mark.parametrize(
+    ("spec", "allowed", "first"),
+    [
+        ("3.11", ["3.11"], "3.11"),
+        ("3.11.*", ["3.11"], "3.11"),
+        ("3.11.4", ["3.11"], "3.11"),  # `python=3.11.4` (the `=` is gone) and MLmodel's python_version
+        ("3.11=h1234_0", ["3.11"], "3.11"),
+        ("3.11.4 h1234_0_cpython", ["3.11"], "3.11"),
+        ("<3.12", ["3.10", "3.11"], "3.11"),
+        ("!=3.12", ["3.10", "3.11", "3.13"], "3.11"),
+        (">3.11", ["3.12", "3.13"], "3.12"),
+        (">=3.9,<3.12", ["3.10", "3.11"], "3.10"),
+        (">=3.9, <3.12", ["3.10", "3.11"], "3.10"),
+        ("<=3.11", ["3.10", "3.11"], "3.11"),
+        ("~=3.10", ["3.10", "3.11", "3.12", "3.13"], "3.10"),
+        ("3.10|3.12", ["3.10", "3.12"], "3.10"),
+        ("3.8|3.9", [], "3.10"),
+        ("<3.10", [], "3.10"),
+        (">=3.14", [], "3.13"),
+    ],
+)
+def test_the_python_chosen_is_one_the_environments_spec_allows(spec: str, allowed: list[str], first: str) -> None:
+    assert resolve.allowed(spec) == allowed
+    order = resolve.candidates(spec, "3.11")
+    assert order[0] == first
+    # Only versions the spec allows are tried; when it allows none, every supported one, the nearest first.
+    assert set(order) == set(allowed or ["3.10", "3.11", "3.12", "3.13"])
+
+
+def test_the_report_gives_the_environments_spec_as_the_reason_only_when_the_chosen_python_meets_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wheels, "resolve", lambda requirements, python: wheels.Resolution(python))
+    app = app_copy(tmp_path)
+    source = tmp_path / "deployment"
+    (source / "code").mkdir(parents=True)
+    (source / "code" / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    deployment = source / "deployment.yml"
+    deployment.write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/managedOnlineDeployment.schema.json\nname: blue\n"
+        "code_configuration:\n  code: code\n  scoring_script: score.py\nenvironment:\n  conda_file: conda.yml\n"
+    )
+    cannot = (
+        "Python 3.10: the environment asks for {}, which Azure Functions cannot meet (it supports 3.10, 3.11, 3.12, "
+        "3.13); 3.10 is the nearest version it supports on which requirements.txt installs."
+    )
+    for entry, said in (
+        ("python<3.12", "Python 3.11: the environment asks for <3.12. check tests 3.11"),
+        ("python>3.11", "Python 3.12: the environment asks for >3.11. check tests 3.12"),
+        ("python>=3.8,<3.10", cannot.format(">=3.8,<3.10")),
+        ("python=3.8|3.9", cannot.format("3.8|3.9")),
+        (
+            "python>=3.8.0rc1",
+            "Python 3.10: the environment asks for >=3.8.0rc1, which import cannot read; 3.10 is the nearest version "
+            "Azure Functions supports",
+        ),
+    ):
+        (source / "conda.yml").write_text(f"dependencies:\n  - {entry}\n  - joblib\n")
+        code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+        assert code == 0, out
+        assert [line for line in out.splitlines() if line.startswith("Python ")][0].startswith(said)
+
+
+def test_the_app_lines_kept_or_replaced_are_judged_on_the_python_finally_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3.10 is tried first and a pin has no wheel there: on 3.11, chosen, the environment's 3.11-only pin replaces the
+    app's numpy line; the text merged for 3.10 must not be the one written."""
+    tried: dict[str, str] = {}
+
+    def resolved(requirements: Path, python: str) -> wheels.Resolution:
+        tried[python] = requirements.read_text()
+        missing = (wheels.Missing("scipy==1.15.0", ("1.14.1",)),) if python == "3.10" else ()
+        return wheels.Resolution(python, missing=missing)
+
+    monkeypatch.setattr(wheels, "resolve", resolved)
+    pins = ['numpy==2.1.3; python_version >= "3.11"', "scipy==1.15.0"]
+    lines = conda_deps.from_conda({"dependencies": [{"pip": pins}]}, "conda.yml", Path(".")).lines
+    merged: dict[str, str] = {}
+
+    def text_for(python: str) -> str:
+        merged[python] = conda_deps.merge("numpy>=1.26\n", lines, "conda.yml", python).text
+        return merged[python]
+
+    chosen = resolve.resolve(text_for, ">=3.10,<3.12", "3.11")
+    assert list(tried) == ["3.10", "3.11"] and chosen.python == "3.11"
+    assert "numpy>=1.26" in tried["3.10"].splitlines()  # on 3.10 the pin says nothing: the app's line stays
+    assert chosen.text == merged["3.11"] and "numpy>=1.26" not in chosen.text.splitlines()
+
+
 def test_merge_keeps_the_apps_bound_for_a_bare_line_and_takes_a_pin() -> None:
     existing = "numpy>=1.26\npandas>=2.1\n"
     lines = [conda_deps.Line("numpy", "numpy", "conda: numpy"), conda_deps.Line("pandas==2.2.3", "pandas", "")]
     merged = conda_deps.merge(existing, lines, "conda.yaml")
     assert merged.text.splitlines()[0] == "numpy>=1.26"
-    assert "pandas==2.2.3" in merged.text and "pandas>=2.1" not in merged.text
+    assert "pandas==2.2.3" in merged.text.splitlines() and "pandas>=2.1" not in merged.text.splitlines()
 
 
 # A clean replacement, one app-settings command, identity
@@ -607,3 +697,18 @@ def test_a_gpu_build_of_torch_is_named_by_import_and_check_with_the_cpu_index(
     monkeypatch.setattr(wheels, "resolve", lambda requirements, python: cpu_only)
     assert wheels.cuda_advice(cpu_only) is None
     assert wheels.check(requirements, "3.11").status is Status.OK
+
+
+def test_the_numpy_bound_goes_on_the_numpy_line_that_installs_on_the_chosen_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a numpy line per Python range, `<2` on the line for another Python would leave NumPy 2 installed."""
+    report = _pip_report(("scikit-learn", "1.2.2"), ("numpy", "2.1.3"))
+    resolution = wheels._resolved("3.11", ["scikit-learn==1.2.2", "numpy>=1.24"], report, [])
+    monkeypatch.setattr(wheels, "resolve", lambda requirements, python: resolution)
+    text = 'scikit-learn==1.2.2\nnumpy>=1.24; python_version >= "3.10"\nnumpy==1.21.6; python_version < "3.10"\n'
+    resolved = resolve.resolve(text, "3.11")
+    assert resolved.text.splitlines()[1:] == [
+        'numpy>=1.24,<2; python_version >= "3.10"',
+        'numpy==1.21.6; python_version < "3.10"',
+    ]

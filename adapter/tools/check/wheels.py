@@ -126,6 +126,18 @@ def target_environment(python: str) -> dict[str, str]:
     }
 
 
+def marker_holds(marker: str, python: str) -> bool:
+    """Whether a requirement's environment marker is true for CPython `python` on the Function App; True when it
+    cannot be told (no `packaging` to evaluate it, or a marker it cannot read: pip then has its say)."""
+    marker_class = _marker_class()
+    if marker_class is None:
+        return True
+    try:
+        return bool(marker_class(marker).evaluate(target_environment(python)))
+    except ValueError:  # InvalidMarker, UndefinedComparison, ...
+        return True
+
+
 def target_lines(requirements: Path, python: str) -> list[str]:
     """requirements.txt as pip on `python` would read it: `-r` inlined, `-c` paths absolute, lines whose marker is
     false for that Python dropped and the markers of the others removed."""

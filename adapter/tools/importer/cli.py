@@ -47,6 +47,9 @@ class Plan:
     copies: list[tuple[Path, Path]] = field(default_factory=list)
     #: Every code file of the deployment, copied or already there (relative posix paths).
     laid: set[str] = field(default_factory=set)
+    #: The ones this import owns, recorded in the manifest for the next import to remove: those it writes, and those
+    #: the previous import wrote and finds unchanged. A file the user had put there, identical, stays the user's.
+    owned: set[str] = field(default_factory=set)
     unchanged: int = 0
     overwritten: list[str] = field(default_factory=list)
     remove_sample_script: bool = False
@@ -54,6 +57,8 @@ class Plan:
     #: Local models to bundle, with whether each replaces a bundled version.
     models: list[tuple[ModelSource, bool]] = field(default_factory=list)
     already_bundled: list[str] = field(default_factory=list)
+    #: Of those, the ones the previous import bundled: recorded again, with the versions this import bundles.
+    owned_models: list[str] = field(default_factory=list)
     registered: list[ModelSource] = field(default_factory=list)
     converted: conda_deps.Converted | None = None
     requirements: conda_deps.Merged | None = None
@@ -233,9 +238,13 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             blocked.append(f"{destination} ({problem})")
         elif not dest.exists() or (destination == models.SAMPLE_SCRIPT and plan.remove_sample_script):
             plan.copies.append((source, dest))
+            plan.owned.add(destination)
         elif filecmp.cmp(source, dest, shallow=False):
             plan.unchanged += 1
+            if ours:
+                plan.owned.add(destination)
         elif replace or ours:  # a file the previous import wrote is the previous deployment's, replaced
+            plan.owned.add(destination)
             plan.overwritten.append(destination)
             plan.copies.append((source, dest))
         else:
@@ -323,11 +332,13 @@ def _plan_models(plan: Plan, replace: bool) -> None:
             models.check_source(model.path)
         except models.BundleError as ex:
             raise Refused(str(ex)) from None
+        previous = plan.previous is not None and f"{model.name}/{model.version}" in plan.previous.models
         if version.exists():
             if _same(model.path, version):
                 plan.already_bundled.append(f"{models.BUNDLE}/{model.name}/{model.version}")
+                if previous:  # the previous import bundled it: still an import's; else it stays the user's
+                    plan.owned_models.append(f"{model.name}/{model.version}")
                 continue
-            previous = plan.previous is not None and f"{model.name}/{model.version}" in plan.previous.models
             if not replace and not previous:
                 differing.append(f"{models.BUNDLE}/{model.name}/{model.version}")
                 continue
@@ -388,12 +399,20 @@ def _plan_written_requirements(plan: Plan, converted: conda_deps.Converted, sour
     except documents.DocumentError as ex:
         raise Refused(str(ex)) from None
     plan.converted = converted
-    plan.requirements = conda_deps.merge(existing, converted.lines, source)
-    resolved = resolve.resolve(plan.requirements.text, converted.python, default_python())
+    merged: dict[str, conda_deps.Merged] = {}
+
+    def merged_for(python: str) -> str:  # which app lines a marked line replaces depends on the Python tried
+        if python not in merged:
+            merged[python] = conda_deps.merge(existing, converted.lines, source, python)
+        return merged[python].text
+
+    resolved = resolve.resolve(merged_for, converted.python, default_python())
+    merged_for(resolved.python)
+    plan.requirements = merged[resolved.python]
     plan.requirements.text = resolved.text
     plan.python = resolved.python
     plan.notes += resolved.notes
-    plan.warnings += resolved.warnings
+    plan.warnings += plan.requirements.warnings + resolved.warnings
 
 
 def _plan_mlflow_requirements(plan: Plan) -> None:
@@ -461,10 +480,9 @@ def apply(plan: Plan) -> None:
     if plan.requirements is not None:
         _write(target / "requirements.txt", plan.requirements.text)
     _write(target / "local.settings.json", plan.local_settings)
-    bundled = [f"{m.name}/{m.version}" for m, _ in plan.models]
-    bundled += [b.removeprefix(f"{models.BUNDLE}/") for b in plan.already_bundled]
+    bundled = [f"{m.name}/{m.version}" for m, _ in plan.models] + plan.owned_models
     manifest.write(
-        target, manifest.Manifest(str(plan.deployment.file), plan.python, sorted(plan.laid), sorted(set(bundled)))
+        target, manifest.Manifest(str(plan.deployment.file), plan.python, sorted(plan.owned), sorted(set(bundled)))
     )
 
 
@@ -596,15 +614,23 @@ def _report_python(plan: Plan, say: Any) -> None:
     supported = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_PYTHON)
     spec = plan.converted.python if plan.converted else None
     chosen = plan.python
+    allowed = resolve.allowed(spec)
     if spec is None:
         why = f"the environment does not say which version; Azure Functions supports {supported}"
-    elif re.search(rf"\b{re.escape(chosen)}\b", spec):
-        why = f"the environment asks for {spec}"
-    else:
+    elif allowed is None:
         why = (
-            f"the environment asks for {spec}; {chosen} is the nearest Azure Functions supports ({supported}) on "
-            "which requirements.txt installs"
+            f"the environment asks for {spec}, which import cannot read; {chosen} is the nearest version Azure "
+            f"Functions supports ({supported}) on which requirements.txt installs"
         )
+    elif chosen in allowed:  # the spec is the reason only when the version meets it
+        why = f"the environment asks for {spec}"
+    elif not allowed:
+        why = (
+            f"the environment asks for {spec}, which Azure Functions cannot meet (it supports {supported}); {chosen} "
+            "is the nearest version it supports on which requirements.txt installs"
+        )
+    else:
+        why = f"the environment asks for {spec}, which {chosen} does not meet; Azure Functions supports {supported}"
     say(f"Python {chosen}: {why}. check tests {chosen}; create the Function App with it (Flex Consumption):")
     say(
         f"  az functionapp create --name <APP_NAME> --resource-group <RESOURCE_GROUP> --storage-account <STORAGE> "

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapter.tools import documents, terminal
+from adapter.tools.check import wheels
 from adapter.tools.importer import requirement_lines
 
 #: Conda package names whose PyPI name differs.
@@ -79,6 +80,8 @@ CONDA_SPEC = re.compile(r"([A-Za-z0-9_][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)")
 PIP_VERSION = re.compile(r"[0-9][0-9A-Za-z.*+!-]*")
 #: The comment that starts the imported lines in requirements.txt; a new import replaces everything under it.
 BLOCK_MARK = "# From the AML environment"
+#: Starts an app line an imported pin replaced: kept in the file, commented out, so that the next import puts it back.
+REPLACED_MARK = "# replaced by an AML environment line below (a new import puts it back): "
 
 
 class DependencyError(Exception):
@@ -288,45 +291,69 @@ class Merged:
     #: Environment lines for the adapter's own packages, which keep the app's version (extras are taken).
     kept: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    #: Environment lines whose marker is false on the Function App's Python: written, but they install nothing.
+    warnings: list[str] = field(default_factory=list)
 
 
-def merge(existing: str, lines: list[Line], source: str) -> Merged:
+def merge(existing: str, lines: list[Line], source: str, python: str | None = None) -> Merged:
     """`requirements.txt` with the environment's lines: the app's own lines stay, except those for a package the
     environment pins (the model was built with that version); the adapter's packages keep the app's version with any
-    extras the environment asks for. The imported lines go last under a mark, which a later import replaces."""
+    extras the environment asks for. The imported lines go last under a mark, which a later import replaces.
+
+    A replaced app line stays in the file as a comment (REPLACED_MARK), and every merge first puts such lines back:
+    a later import that no longer pins the package leaves the app's line as it was, so merging is the same whatever
+    was imported before. Lines are told apart by name and marker (`numpy==1.26.4; python_version >= "3.10"` and
+    `numpy==1.21.6; python_version < "3.10"` are two); with `python`, the Function App's, a line whose marker is
+    false there replaces nothing (pip skips it on that Python), and an environment line that installs nothing there
+    is said."""
     own = existing.split("\n" + BLOCK_MARK)[0] if not existing.startswith(BLOCK_MARK) else ""
-    wanted: dict[str, Line] = {}
+    wanted: dict[tuple[str, str], Line] = {}
     options: list[Line] = []
     for line in lines:  # later lines win, as pip's section wins over conda's in AML
         if line.name is None:
             if line not in options:
                 options.append(line)
         else:
-            wanted.pop(line.name, None)
-            wanted[line.name] = line
+            key = (line.name, _marker_key(line.text))
+            wanted.pop(key, None)
+            wanted[key] = line
     merged = Merged("")
-    kept_lines = []
-    own_names = set()
-    for raw in own.rstrip("\n").split("\n") if own.strip() else []:
-        name = _name_of(raw)
-        if name is not None:
-            own_names.add(name)
-        if name in wanted and name not in ADAPTER_OWNED and _unversioned(wanted[name].text):
-            # A bare `numpy` says nothing about the version: the app's own bound (numpy>=1.26) stays.
-            merged.kept.append(
-                f"{wanted[name].text} (the app's {raw.strip()} is kept: the environment names no version)"
+    applying: dict[str, list[Line]] = {}
+    for (name, _), line in wanted.items():
+        if _holds(line.text, python):
+            applying.setdefault(name, []).append(line)
+        else:
+            merged.warnings.append(
+                f"{line.text} installs nothing on Python {python}, the Function App's: its marker is false there "
+                "(it is written all the same)."
             )
-            del wanted[name]
-        elif name in wanted and name not in ADAPTER_OWNED:
-            merged.replaced.append(f"{raw.strip()} -> {wanted[name].text}")
-            continue
-        if name in wanted:
-            raw = _with_extras(raw, wanted[name].text)
+    covered: set[str] = set()  # names whose environment lines the app's own line stands for
+    kept_lines = []
+    for raw in own.rstrip("\n").split("\n") if own.strip() else []:
+        raw = raw.removeprefix(REPLACED_MARK)
+        package = _name_of(raw)
+        theirs = applying.get(package, []) if package is not None and _holds(raw, python) else []
+        if package in ADAPTER_OWNED:
+            covered.add(package)
+            for line in theirs:
+                raw = _with_extras(raw, line.text)
+        elif theirs and package is not None:
+            pins = [line.text for line in theirs if not _unversioned(line.text)]
+            if pins:
+                merged.replaced.append(f"{raw.strip()} -> {', '.join(pins)}")
+                kept_lines.append(REPLACED_MARK + raw)
+                continue
+            # A bare `numpy` says nothing about the version: the app's own bound (numpy>=1.26) stays.
+            covered.add(package)
+            merged.kept += [
+                f"{line.text} (the app's {raw.strip()} is kept: the environment names no version)" for line in theirs
+            ]
         kept_lines.append(raw)
     block = []
-    for name, line in wanted.items():
-        if name in ADAPTER_OWNED and name in own_names:
-            merged.kept.append(f"{line.text} (the adapter needs its own version of {name})")
+    for (name, _), line in wanted.items():
+        if name in covered and (name in ADAPTER_OWNED or line in applying[name]):
+            if name in ADAPTER_OWNED:
+                merged.kept.append(f"{line.text} (the adapter needs its own version of {name})")
             continue
         block.append(line.text)
         merged.added.append(line.text)
@@ -340,9 +367,23 @@ def merge(existing: str, lines: list[Line], source: str) -> Merged:
     return merged
 
 
+def _holds(line: str, python: str | None) -> bool:
+    """Whether pip installs `line` on the Function App's Python (always, when that is not known yet)."""
+    marker = _marker_key(line)
+    return python is None or not marker or wheels.marker_holds(marker, python)
+
+
+def _marker_key(line: str) -> str:
+    """A requirement line's environment marker, spelled one way (`python_version<'3.10'` as
+    `python_version < "3.10"`), or "" for none."""
+    marker = line.split(" #")[0].partition(";")[2].strip()
+    marker = re.sub(r"\s*(===|==|!=|<=|>=|~=|<|>)\s*", r" \1 ", marker.replace("'", '"'))
+    return " ".join(marker.split())
+
+
 def _unversioned(line: str) -> bool:
-    """`numpy` or `numpy[extra]`, with no version specifier, marker or URL."""
-    match = REQUIREMENT.match(line)
+    """`numpy`, `numpy[extra]` or `numpy; marker`: no version specifier and no URL."""
+    match = REQUIREMENT.match(line.partition(";")[0])
     return bool(match) and not (match.group(3) or "").strip() if match else False
 
 

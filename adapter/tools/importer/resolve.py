@@ -2,9 +2,10 @@
 and choose that version (the one check, README's `az functionapp create` and the printed commands then use).
 
 Resolved once per candidate Python by pip's own resolver for Linux x86_64, wheels only (`check/wheels.py`): the
-version the environment asks for when Functions supports it, else the closest supported one; the first candidate on
-which every line has a wheel wins. A pin with no wheel on any supported Python belongs to a model that needs
-retraining or re-saving with a current library: its line becomes the newest version that installs, said loudly.
+supported versions the environment's `python` spec allows (`<3.12`, `!=3.12`, `3.10|3.12`), nearest to the one it
+names first, or every supported one, nearest first, when it allows none; the first candidate on which every line
+has a wheel wins. A pin with no wheel on any supported Python belongs to a model that needs retraining or re-saving
+with a current library: its line becomes the newest version that installs, said loudly.
 Libraries compiled against NumPy 1 (scikit-learn before 1.4.2, ...) load NumPy 2 with "numpy.dtype size changed":
 a `numpy<2` bound is added for them, and said. A set that pulls the CUDA runtime (PyPI's torch for Linux) gets a
 warning with the CPU index: the lines stay as they are, because that index is not PyPI and may not be reachable
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,31 +60,119 @@ class Resolved:
 
 
 def candidates(asked: str | None, local: str) -> list[str]:
-    """Supported versions, the best first: the one asked for, else the nearest (older asks go to the oldest)."""
+    """The supported versions the environment's `python` spec allows, the best first: the nearest to the version it
+    names (`<3.12` gives 3.11, `>3.11` 3.12). When it allows none, or says nothing, every supported version, the
+    nearest to the one it names (older asks go to the oldest) or else to this Python."""
     supported = [f"{major}.{minor}" for major, minor in SUPPORTED_PYTHON]
-    wanted = _number(asked) if asked and _number(asked) else _number(local) if local in supported else (3, 12)
-    return sorted(supported, key=lambda v: (abs(_rank(_number(v)) - _rank(wanted)), -_rank(_number(v))))
+    named = _named(asked)
+    wanted = named or (_number(local) if local in supported else (3, 12))
+    pool = allowed(asked) or supported
+    return sorted(pool, key=lambda v: (abs(_rank(_number(v)) - _rank(wanted)), -_rank(_number(v))))
 
 
-def resolve(text: str, asked: str | None, local: str | None = None) -> Resolved:
-    """The requirements text made to resolve, and the Python chosen for it."""
+def allowed(spec: str | None) -> list[str] | None:
+    """The versions Azure Functions supports (`3.10`, ...) that a conda `python` spec allows, oldest first; None
+    for no spec, or one this does not read.
+
+    Conda's `|` is or and `,` is and; a version without an operator (`3.11`, `3.11.*`, `3.11.4`) matches its
+    release series, as `=3.11` does. Functions chooses the patch release, so each clause is judged on X.Y: `!=3.12`
+    and `<3.12` rule 3.12 out, and `>3.11` means after 3.11."""
+    if spec is None:
+        return None
+    clauses = [[_clause(c) for c in alternative.split(",")] for alternative in _spec_text(spec).split("|")]
+    if any(clause is None for alternative in clauses for clause in alternative):
+        return None
+    return [
+        f"{major}.{minor}"
+        for major, minor in SUPPORTED_PYTHON
+        if any(all(_allows(c, (major, minor)) for c in alternative if c) for alternative in clauses)
+    ]
+
+
+#: One clause of a conda version spec: an operator (none is conda's fuzzy match) and a version, perhaps `.*`.
+_CLAUSE = re.compile(r"(==|!=|>=|<=|~=|>|<|=)?(\d+(?:\.\d+)*)(\.\*)?")
+
+
+def _spec_text(spec: str) -> str:
+    """The version part of a conda spec: spaces around `,` `|` and operators gone, a build string dropped
+    (`3.11 h1234_0`, `3.11=h1234_0`)."""
+    text = re.sub(r"\s*([,|])\s*", r"\1", spec.strip())
+    text = re.sub(r"(==|!=|>=|<=|~=|>|<|=)\s+", r"\1", text)
+    text = text.split()[0] if text.split() else ""
+    return text.split("=")[0] if text[:1].isdigit() else text
+
+
+def _clause(text: str) -> tuple[str, tuple[int, ...]] | None:
+    """`<3.12` as ("<", (3, 12)); `3.11`, `3.11.*` and `==3.11` as ("=", (3, 11)), as all allow 3.11; None for what
+    this does not read."""
+    if text == "*":
+        return ("*", ())
+    match = _CLAUSE.fullmatch(text)
+    if match is None or (match.group(1) == "~=" and "." not in match.group(2)):
+        return None
+    operator = match.group(1) or "="
+    return ("=" if operator == "==" else operator, tuple(int(p) for p in match.group(2).split(".")))
+
+
+def _allows(clause: tuple[str, tuple[int, ...]], minor: tuple[int, int]) -> bool:
+    """Whether the clause allows Python `minor` (some X.Y.Z release of it)."""
+    operator, version = clause
+    named = version[:2]
+    same = minor[: len(named)] == named
+    exact_minor = len(version) <= 2  # `!=3.12`, `>3.11`: the whole series
+    padded = version + (0,) * (3 - len(version))
+    return {
+        "*": True,
+        "=": same,
+        "!=": not same if exact_minor else True,
+        ">=": minor >= named,
+        ">": minor > named if exact_minor else minor >= named,
+        "<": (*minor, 0) < padded,
+        "<=": (*minor, 0) <= padded,
+        "~=": minor >= named and minor[: len(version) - 1] == version[: len(version) - 1][:2],
+    }[operator]
+
+
+def _named(spec: str | None) -> tuple[int, int] | None:
+    """The X.Y a spec names to be near (`!=` clauses name what is not wanted)."""
+    if spec is None:
+        return None
+    for clause in re.split(r"[,|]", _spec_text(spec) or spec):
+        found = re.search(r"(\d+)\.(\d+)", clause)
+        if found and not clause.startswith("!="):
+            return int(found.group(1)), int(found.group(2))
+    return None
+
+
+def resolve(text: str | Callable[[str], str], asked: str | None, local: str | None = None) -> Resolved:
+    """The requirements text made to resolve, and the Python chosen for it. `text` may be a function of the Python
+    tried: the app's lines that an environment line replaces depend on which markers hold there."""
+    text_for = _text_for(text)
     order = candidates(asked, local or wheels.default_python())
     first: wheels.Resolution | None = None
     with tempfile.TemporaryDirectory(prefix="adapter-import-") as scratch:
         path = Path(scratch) / "requirements.txt"
-        path.write_text(text, encoding="utf-8")
         for python in order:
+            path.write_text(text_for(python), encoding="utf-8")
             resolution = wheels.resolve(path, python)
             if resolution.unknown is not None:
                 return Resolved(
-                    text, order[0], warnings=[f"the requirements could not be resolved ({resolution.unknown})"],
-                    checked=False,
+                    text_for(order[0]), order[0],
+                    warnings=[f"the requirements could not be resolved ({resolution.unknown})"], checked=False,
                 )  # fmt: skip
             first = first or resolution
             if not resolution.missing and resolution.error is None:
-                return _finished(path, Resolved(text, python), resolution)
+                return _finished(path, Resolved(text_for(python), python), resolution)
         assert first is not None
-        return _relaxed(path, text, first)
+        path.write_text(text_for(first.python), encoding="utf-8")
+        return _relaxed(path, text_for(first.python), first)
+
+
+def _text_for(text: str | Callable[[str], str]) -> Callable[[str], str]:
+    if isinstance(text, str):
+        fixed = text
+        return lambda _python: fixed
+    return text
 
 
 def _relaxed(path: Path, text: str, resolution: wheels.Resolution) -> Resolved:
@@ -100,7 +190,7 @@ def _relaxed(path: Path, text: str, resolution: wheels.Resolution) -> Resolved:
             resolved.warnings.append(f"{missing.requirement} has no wheel for any Python Azure Functions supports.")
             continue
         replacement = f"{name}=={newest}"
-        lines = [replacement if _name(line) == name and not line.startswith("#") else line for line in lines]
+        lines = [_with_requirement(line, replacement) if _installs(line, name, python) else line for line in lines]
         resolved.warnings.append(
             f"{missing.requirement} has no wheel for any Python Azure Functions supports: {RETRAIN} (requirements.txt "
             f"installs {replacement}, the newest that installs on Python {python})."
@@ -135,11 +225,10 @@ def _numpy_bound(path: Path, resolved: Resolved, resolution: wheels.Resolution) 
     if not pinned_old or (numpy is not None and _older(numpy, "2")):
         return resolved
     lines = resolved.text.rstrip("\n").split("\n")
-    numpy_lines = [i for i, line in enumerate(lines) if _name(line) == "numpy" and not line.startswith("#")]
-    if numpy_lines:
-        index = numpy_lines[-1]
+    numpy_lines = [i for i, line in enumerate(lines) if _installs(line, "numpy", resolved.python)]
+    for index in numpy_lines:
         lines[index] = _with_bound(lines[index])
-    else:
+    if not numpy_lines:
         lines.append(NUMPY_BOUND)
     resolved.text = "\n".join(lines) + "\n"
     resolved.notes.append(
@@ -147,6 +236,20 @@ def _numpy_bound(path: Path, resolved: Resolved, resolution: wheels.Resolution) 
         '"numpy.dtype size changed").'
     )
     return resolved
+
+
+def _installs(line: str, name: str, python: str) -> bool:
+    """Whether `line` is a requirement for `name` that pip installs on `python` (its marker, if any, holds)."""
+    if _name(line) != name or line.lstrip().startswith("#"):
+        return False
+    _, sep, marker = line.split(" #")[0].partition(";")
+    return not sep or wheels.marker_holds(marker.strip(), python)
+
+
+def _with_requirement(line: str, requirement: str) -> str:
+    """`requirement` in the place of the line's own, its marker kept."""
+    _, sep, marker = line.partition(";")
+    return requirement + (f";{marker}" if sep else "")
 
 
 def _with_bound(line: str) -> str:
