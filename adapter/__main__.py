@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as ex:  # a bad setting or local.settings.json: say which, no traceback
         print(f"error: {ex}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`import ... | head`): what the command did is done (import prints its report only
+        # after writing), only its output is cut. Quietly, as `cat` does, not with a traceback; stdout points at
+        # devnull so the interpreter's own flush at exit cannot raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 def _run(args: argparse.Namespace) -> int:

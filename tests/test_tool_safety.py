@@ -614,3 +614,20 @@ def test_a_lone_entry_script_with_a_dot_name_and_a_setting_name_with_controls_ar
 def test_a_named_pipe_in_the_apps_place_of_score_py_is_not_waited_on(tmp_path: Path) -> None:
     fifo(tmp_path / "score.py")
     assert models.is_sample_script(tmp_path / "score.py") is False
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    """`python -m adapter powerquery | head -1` (or import, check): the output is cut, quietly, as `cat` does; the
+    M text is larger than the pipe's buffer, so the write meets the closed pipe while the command runs."""
+    from targets import CONFIG_PREFIXES, ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapter", "powerquery"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    process.stdout.close()  # before the child has written anything: it takes longer than this to start
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert b"Traceback" not in errors and b"BrokenPipeError" not in errors, errors.decode()
