@@ -614,3 +614,35 @@ def test_a_lone_entry_script_with_a_dot_name_and_a_setting_name_with_controls_ar
 def test_a_named_pipe_in_the_apps_place_of_score_py_is_not_waited_on(tmp_path: Path) -> None:
     fifo(tmp_path / "score.py")
     assert models.is_sample_script(tmp_path / "score.py") is False
+
+
+# Values no process environment can hold
+
+
+@pytest.mark.parametrize("value", ['"a\\0b"', '"x\\ud800y"'])
+def test_a_setting_no_environment_can_hold_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input", f"environment_variables:\n  FOO: {value}\n")
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app))
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: environment_variables: the setting 'FOO' "), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_local_settings_json_with_a_nul_stops_check_in_one_line(tmp_path: Path) -> None:
+    app = app_copy(tmp_path)
+    (app / "local.settings.json").write_text(json.dumps({"Values": {"FOO": "a\0b"}}))
+    clean = {k: v for k, v in os.environ.items() if k != "FOO"}
+    done = subprocess.run(
+        [sys.executable, "-m", "adapter", "check", "--here", "--no-wheels"],
+        cwd=app, env=clean, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr == (
+        "error: local.settings.json: the setting 'FOO' has a NUL character in its value, which no process "
+        "environment can hold; fix it or remove it.\n"
+    )

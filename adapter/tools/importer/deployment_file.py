@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapter import mlflow_model, models
+from adapter import host_config, mlflow_model, models
 from adapter.tools import documents
 
 V2_SCHEMAS = ("managedOnlineDeployment", "kubernetesOnlineDeployment")
@@ -381,7 +381,11 @@ def _variables(variables: object, what: str, path: Path) -> dict[str, str]:
     for name, value in variables.items():
         if not isinstance(name, str) or not name or "=" in name or not name.isprintable():
             raise Refused(f"{path}: {what} has a name that is not a variable name: {name!r}.")
-        out[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        why = host_config.unsettable(name, text)
+        if why is not None:  # it would be written, then fail every later check and func start
+            raise Refused(f"{path}: {what}: the setting {name!r} {why}.")
+        out[name] = text
     return out
 
 
