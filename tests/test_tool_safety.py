@@ -578,7 +578,6 @@ def test_check_after_an_import_runs_without_the_settings_that_change_how_program
     code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app))
     assert code == 0
     assert seen == {"LD_PRELOAD": None, "PYTHONSTARTUP": None, "BASH_ENV": None, "MINE": "1"}
-    assert "(without LD_PRELOAD, PYTHONSTARTUP, BASH_ENV: they change how programs start" in out
     values = json.loads((app / "local.settings.json").read_text())["Values"]
     assert values["LD_PRELOAD"] == variables["LD_PRELOAD"]  # still the deployment's setting, for Azure
 
@@ -646,3 +645,58 @@ def test_a_local_settings_json_with_a_nul_stops_check_in_one_line(tmp_path: Path
         "error: local.settings.json: the setting 'FOO' has a NUL character in its value, which no process "
         "environment can hold; fix it or remove it.\n"
     )
+
+
+#: Settings a deployment could use against check's own programs (installers, the probe's Python), with values.
+MACHINE_SETTINGS = {
+    "LD_PRELOAD": "/tmp/evil.so",
+    "PYTHONWARNINGS": "error",
+    "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+    "UV_INDEX_URL": "http://127.0.0.1:9/simple",
+    "https_proxy": "http://127.0.0.1:9",
+    "SSL_CERT_FILE": "/tmp/evil-ca.pem",
+    "REQUESTS_CA_BUNDLE": "/tmp/evil-ca.pem",
+    "ADAPTER_CHECK_CACHE": "/tmp/chosen-by-the-deployment",
+    "XDG_CACHE_HOME": "/tmp/chosen-by-the-deployment",
+    "TMPDIR": "/tmp/chosen-by-the-deployment",
+}
+
+
+def test_check_never_takes_settings_that_act_on_this_machine_from_local_settings_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import cli as check
+    from adapter.tools.check import environment
+
+    app = app_copy(tmp_path)
+    values = {**MACHINE_SETTINGS, "MINE": "1", "UV_EXTRA_INDEX_URL": "http://127.0.0.1:9/extra"}
+    (app / "local.settings.json").write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+    for name in values:
+        monkeypatch.delenv(name, raising=False)  # put back as they were once the test ends
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", "https://mirror.example/simple")  # the user's own, from the shell
+    seen: dict[str, object] = {}
+
+    def build(requirements: Path, python: str, **options: object) -> environment.Built:
+        seen["env"] = environment.clean_environment()  # what uv, pip and the probe's Python are started with
+        seen["cache"] = environment.cache_root()
+        raise environment.BuildFailed("stopped by the test")
+
+    monkeypatch.setattr(environment, "build", build)
+    out = io.StringIO()
+    check.run(app, out, isolated=True, check_wheels=False)
+    env = seen["env"]
+    assert isinstance(env, dict) and env["MINE"] == "1"
+    assert not set(MACHINE_SETTINGS) & set(env), set(MACHINE_SETTINGS) & set(env)
+    assert env["UV_EXTRA_INDEX_URL"] == "https://mirror.example/simple"  # the shell's value still applies
+    assert not str(seen["cache"]).startswith("/tmp/chosen-by-the-deployment")
+    text = out.getvalue()
+    assert "(not taken from local.settings.json: LD_PRELOAD, PYTHONWARNINGS: they change how programs start" in text, (
+        text
+    )
+    assert (
+        "(not taken from local.settings.json: PIP_INDEX_URL, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, UV_INDEX_URL, "
+        "https_proxy: they change where the installers fetch packages from" in text
+    )
+    assert "(not taken from local.settings.json: ADAPTER_CHECK_CACHE, TMPDIR, XDG_CACHE_HOME: they change where" in text
+    assert "UV_EXTRA_INDEX_URL" not in text.split("\n\n")[0]  # set in the shell: nothing was left out
+    assert "LD_PRELOAD=/tmp/evil.so" in text  # still a setting for Azure: in the app settings command

@@ -664,13 +664,11 @@ def _check(plan: Plan, out: TextIO) -> int:
     written, for the Python chosen; its verdict is its own line (the import itself has succeeded)."""
     from adapter.tools.check import cli as check
 
-    settings, left_out = app_settings.for_check(plan.deployment.settings)
-    os.environ.update(settings)
+    # The deployment's settings win over the shell's (a stale AZUREML_ENTRY_SCRIPT), except those check never takes
+    # from local.settings.json; check names them.
+    os.environ.update(app_settings.for_check(plan.deployment.settings))
     print(file=out)
     print("Running python -m adapter check (in an environment built from requirements.txt alone):", file=out)
-    if left_out:
-        shown = terminal.escape(", ".join(left_out))
-        print(f"(without {shown}: they change how programs start on this machine, not only the script)", file=out)
     code = check.run(plan.target, out, isolated=True)  # the Python import chose, from its manifest
     print(file=out)
     if code:
