@@ -700,3 +700,97 @@ def test_check_never_takes_settings_that_act_on_this_machine_from_local_settings
     assert "(not taken from local.settings.json: ADAPTER_CHECK_CACHE, TMPDIR, XDG_CACHE_HOME: they change where" in text
     assert "UV_EXTRA_INDEX_URL" not in text.split("\n\n")[0]  # set in the shell: nothing was left out
     assert "LD_PRELOAD=/tmp/evil.so" in text  # still a setting for Azure: in the app settings command
+
+
+# Requirements named like archives: pip reads them as files to build
+
+
+#: pip's archive extensions (pip._internal.utils.filetypes.ARCHIVE_EXTENSIONS).
+ARCHIVE_EXTENSIONS = [".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz"]
+ARCHIVE_EXTENSIONS += [".tar.lz", ".tar.lzma"]
+ARCHIVE_LINES = [f"evil{ext}" for ext in ARCHIVE_EXTENSIONS] + [
+    "EVIL.TGZ",
+    "evil.tgz[extra]",
+    'evil.tgz; python_version > "3"',
+]
+
+
+@pytest.mark.parametrize("line", ARCHIVE_LINES)
+def test_a_requirement_named_like_an_archive_is_never_written_nor_installed(tmp_path: Path, line: str) -> None:
+    from adapter.tools.check import wheels
+
+    assert requirement_lines.problem(line) is not None
+    converted = conda_deps.from_conda({"dependencies": [{"pip": ["six", line]}]}, "conda.yml", tmp_path)
+    assert [written.text for written in converted.lines] == ["six"]
+    assert any(item.startswith(line) for item in converted.unmapped), converted.unmapped
+    name = line.split(";")[0].split("[")[0]
+    conda = conda_deps.from_conda({"dependencies": [name]}, "conda.yml", tmp_path)
+    assert conda.lines == [] and conda.unmapped, conda
+    requirements = write(tmp_path / "requirements.txt", f"six\n{line}\n")
+    kept, left_out = wheels.installable(requirements, "3.11")
+    assert kept == ["six"] and len(left_out) == 1 and left_out[0].startswith(name), left_out
+
+
+def test_every_archive_extension_pip_knows_is_one_of_ours() -> None:
+    filetypes = pytest.importorskip("pip._internal.utils.filetypes")
+    assert set(filetypes.ARCHIVE_EXTENSIONS) <= set(ARCHIVE_EXTENSIONS)
+    for extension in filetypes.ARCHIVE_EXTENSIONS:
+        assert requirement_lines.problem(f"pkg{extension}") is not None
+
+
+#: A stand-in for pip and uv: records the folder it was started in, then fails.
+RECORD_CWD = "import os, sys; open(sys.argv[1], 'w').write(os.getcwd()); sys.exit(1)"
+
+
+def test_the_installers_and_the_wheel_dry_run_never_run_in_the_app_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import environment, wheels
+
+    app = app_copy(tmp_path)
+    monkeypatch.chdir(app)  # where `python -m adapter check` is started
+    monkeypatch.setenv(environment.CACHE_VARIABLE, str(tmp_path / "cache"))
+    record = tmp_path / "cwd.txt"
+    wheels.resolve(app / "requirements.txt", "3.11", pip=(sys.executable, "-c", RECORD_CWD, str(record)))
+    assert not Path(record.read_text()).is_relative_to(app), record.read_text()
+    record.unlink()
+    monkeypatch.setattr(environment, "uv_command", lambda: [sys.executable, "-c", RECORD_CWD, str(record)])
+    with pytest.raises(environment.BuildFailed):
+        environment.build(app / "requirements.txt", wheels.default_python(), use_uv=True)
+    assert not Path(record.read_text()).is_relative_to(app), record.read_text()
+
+
+def sdist(path: Path, marker: Path) -> Path:
+    """An sdist whose setup.py leaves `marker` when anything builds it, named as `path` says (`evil.tgz`)."""
+    import tarfile
+
+    source = path.parent / "evil-1.0"
+    write(source / "setup.py", f"import pathlib; pathlib.Path({str(marker)!r}).touch()\n")
+    write(source / "PKG-INFO", "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(source, arcname="evil-1.0")
+    return path
+
+
+def test_an_archive_of_the_code_named_as_a_requirement_is_never_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import wheels
+
+    app, markers = hostile_app(tmp_path)
+    folder = tmp_path / "input"
+    sdist(folder / "code" / "evil.tgz", markers / "setup-ran")
+    write(folder / "conda.yml", json.dumps({"dependencies": ["python=3.11", {"pip": ["evil.tgz"]}]}))
+    deployment = v2_input(folder, "environment:\n  conda_file: conda.yml\n")
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
+    assert done.returncode == 0, done.stderr
+    assert "evil.tgz (a local" in done.stdout
+    assert "evil.tgz" not in (app / "requirements.txt").read_text()
+    assert (app / "evil.tgz").is_file()  # code, copied as the deployment has it
+    # requirements.txt naming it anyway (by hand): check never hands it to pip, which looks for it where it runs
+    with (app / "requirements.txt").open("a") as requirements:
+        requirements.write("evil.tgz\n")
+    monkeypatch.chdir(app)
+    resolution = wheels.resolve(app / "requirements.txt", "3.11")
+    assert "evil.tgz" not in [line for line, _ in resolution.direct]
+    nothing_ran(app, markers)
