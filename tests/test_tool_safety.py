@@ -794,3 +794,82 @@ def test_an_archive_of_the_code_named_as_a_requirement_is_never_built(
     resolution = wheels.resolve(app / "requirements.txt", "3.11")
     assert "evil.tgz" not in [line for line, _ in resolution.direct]
     nothing_ran(app, markers)
+
+
+# Symlinks on the way to what a deployment names
+
+
+def linked_out(case: str, folder: Path, outside: Path) -> tuple[Path, str]:
+    """A deployment whose `case` path is (or goes through) a symlink out of its folder: (the file, the link)."""
+    write(outside / "score.py", SCORE)
+    write(outside / "model.bin", "weights\n")
+    write(outside / "conda.yml", "dependencies:\n  - pip:\n    - six\n")
+    write(folder / "code" / "score.py", SCORE)
+    if case == "code folder":
+        (folder / "linked").symlink_to(outside)
+        return write(
+            folder / "d.yml", V2_HEAD + "code_configuration:\n  code: linked\n  scoring_script: score.py\n"
+        ), "linked"
+    if case == "model folder":
+        (folder / "model").symlink_to(outside)
+        return write(folder / "d.yml", V2_HEAD + CODE + "model:\n  path: model\n"), "model"
+    if case == "model file through a linked folder":
+        (folder / "store").symlink_to(outside)
+        return write(folder / "d.yml", V2_HEAD + CODE + "model:\n  path: store/model.bin\n"), "store"
+    if case == "conda file":
+        (folder / "conda.yml").symlink_to(outside / "conda.yml")
+        return write(folder / "d.yml", V2_HEAD + CODE + "environment:\n  conda_file: conda.yml\n"), "conda.yml"
+    if case == "v1 source directory":
+        (folder / "src").symlink_to(outside)
+        return write(folder / "ic.json", json.dumps({"entryScript": "score.py", "sourceDirectory": "src"})), "src"
+    if case == "v1 entry script":
+        (folder / "main.py").symlink_to(outside / "score.py")
+        return write(folder / "ic.json", json.dumps({"entryScript": "main.py"})), "main.py"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["code folder", "model folder", "model file through a linked folder", "conda file", "v1 source directory"]
+    + ["v1 entry script"],
+)
+def test_a_path_of_the_deployment_that_is_a_symlink_out_of_its_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    app = app_copy(tmp_path)
+    folder = tmp_path / "input"
+    outside = tmp_path / "home" / ".ssh"
+    deployment, link = linked_out(case, folder, outside)
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: "), err
+    assert f" leads through the symlink {folder / link} to {outside}" in err and err.count("\n") == 1, err
+    assert snapshot(tmp_path) == before
+
+
+def test_paths_the_deployment_spells_out_and_links_inside_its_folder_are_imported_and_shown_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    project = tmp_path / "project"
+    write(project / "src" / "score.py", SCORE)
+    write(project / "deploy" / "models" / "m-v2" / "weights.json", "{}")
+    (project / "deploy" / "model").symlink_to(project / "deploy" / "models" / "m-v2")
+    deployment = write(
+        project / "deploy" / "d.yml",
+        V2_HEAD + "code_configuration:\n  code: ../src\n  scoring_script: score.py\nmodel:\n  name: m\n  path: model\n",
+    )
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0, err
+    assert f"Code: {project / 'src'} -> the app root" in out  # a plain ../ path: shown as it is
+    assert f"Model: {project / 'deploy' / 'model'} (resolved: {project / 'deploy' / 'models' / 'm-v2'}) ->" in out
+    assert (app / "models" / "m" / "1" / "model" / "weights.json").is_file()
+    # A lone entry script linked inside the folder is copied as the file it leads to.
+    write(tmp_path / "v1" / "real" / "entry.py", SCORE + "# v1\n")
+    (tmp_path / "v1" / "score.py").symlink_to(tmp_path / "v1" / "real" / "entry.py")
+    config = write(tmp_path / "v1" / "ic.json", json.dumps({"entryScript": "score.py"}))
+    code, out, err = import_in_process(capsys, str(config), "--into", str(app), "--no-check", "--replace")
+    assert code == 0, err
+    assert f"Code: {tmp_path / 'v1' / 'score.py'} (resolved: {tmp_path / 'v1' / 'real' / 'entry.py'})" in out
+    assert (app / "score.py").read_text() == SCORE + "# v1\n" and not (app / "score.py").is_symlink()

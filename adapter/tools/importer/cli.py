@@ -211,7 +211,8 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             )
     else:
         assert deployment.single_file is not None
-        sources = [(deployment.single_file, deployment.single_file.name)]
+        # Read where a link inside the deployment's folder leads (copying never follows a link itself).
+        sources = [(deployment.single_file.resolve(), deployment.single_file.name)]
     prefix = f"{deployment.code_as}/" if deployment.code_as else ""
     owned, blocked, differing = [], [], []
     for source, relative in sources:
@@ -502,13 +503,13 @@ def report(plan: Plan, out: TextIO) -> None:
         source = deployment.code or deployment.single_file
         where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
         counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
-        say(f"Code: {source} -> {where} ({counts}).")
+        say(f"Code: {_resolved(source)} -> {where} ({counts}).")
     if plan.overwritten:
         say(f"  overwritten: {_listed(plan.overwritten)}")
     say(f"Entry script: {deployment.settings['AZUREML_ENTRY_SCRIPT']}")
     for model, _ in plan.models:
         assert model.path is not None
-        say(f"Model: {model.path} -> {models.BUNDLE}/{model.name}/{model.version}/{model.path.name}")
+        say(f"Model: {_resolved(model.path)} -> {models.BUNDLE}/{model.name}/{model.version}/{model.path.name}")
     for bundled in plan.already_bundled:
         say(f"Model: {bundled} is already bundled, unchanged.")
     if not deployment.models:
@@ -526,6 +527,13 @@ def report(plan: Plan, out: TextIO) -> None:
         say(note if note.startswith("  ") else f"Note: {note}")
     for warning in warnings:
         say(f"WARNING: {warning}")
+
+
+def _resolved(path: Path | None) -> str:
+    """A source as the deployment names it, and where it really is when a symlink leads there (inside the deployment
+    file's folder: deployment_file refuses the others), so what was copied is never hidden behind a link's name."""
+    real = path.resolve() if path is not None else None
+    return f"{path} (resolved: {real})" if real is not None and real != path else str(path)
 
 
 def _report_registered(plan: Plan, say: Any) -> None:

@@ -194,7 +194,7 @@ def _v2_code(path: Path, config: dict[str, Any]) -> tuple[Path, dict[str, str]]:
             f"{path}: code_configuration.code is a registered code asset ({code}); point it at the local folder "
             "holding the scoring script."
         )
-    code_dir = _folder(base, code, "code_configuration.code")
+    code_dir = _folder(base, code, "code_configuration.code", path)
     entry = _file_inside(code_dir, script, "code_configuration.scoring_script")
     return code_dir, {"AZUREML_ENTRY_SCRIPT": entry}
 
@@ -229,6 +229,7 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
         version = model.get("version")
         return [ModelSource(name, _version(version, path) if version is not None else None, reference=where)]
     local = base / where
+    _not_linked_out(base, where, "model.path", path)
     if not local.exists():
         raise Refused(f"{path}: model.path {where} does not exist (looked for {local}).")
     if not (local.is_file() or local.is_dir()):
@@ -275,7 +276,7 @@ def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
         found.conda_file = _existing_file(base, conda.removeprefix("file:"), "environment.conda_file", path)
     build = environment.get("build")
     if isinstance(build, dict) and isinstance(build.get("path"), str):
-        context = _folder(base, build["path"], "environment.build.path")
+        context = _folder(base, build["path"], "environment.build.path", path)
         if (context / "requirements.txt").is_file():  # what a build context's Dockerfile usually pip-installs
             found.pip_files.append(context / "requirements.txt")
     return found
@@ -293,7 +294,7 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
     if source:
         if not isinstance(source, str):
             raise Refused(f"{path}: sourceDirectory must be a path.")
-        code_dir = _folder(base, source, "sourceDirectory")
+        code_dir = _folder(base, source, "sourceDirectory", path)
         # As AML v1 builds the image: the source directory keeps its name under the app root and is put on
         # sys.path; the entry script is relative to it.
         code_as = code_dir.resolve().name
@@ -345,8 +346,9 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
     )
 
 
-def _folder(base: Path, relative: str, what: str) -> Path:
+def _folder(base: Path, relative: str, what: str, path: Path) -> Path:
     folder = base / relative
+    _not_linked_out(base, relative, what, path)
     if not folder.is_dir():
         raise Refused(f"{what} {relative} is not a folder (looked for {folder}).")
     return Path(os.path.abspath(folder))
@@ -354,11 +356,46 @@ def _folder(base: Path, relative: str, what: str) -> Path:
 
 def _existing_file(base: Path, relative: str, what: str, path: Path) -> Path:
     file = base / relative
+    _not_linked_out(base, relative, what, path)
     if os.path.exists(file) and not file.is_file():
         raise Refused(f"{path}: {what} {relative} is not a regular file (looked for {file}); it is not opened.")
     if not file.is_file():
         raise Refused(f"{path}: {what} {relative} does not exist (looked for {file}).")
     return Path(os.path.abspath(file))
+
+
+def _not_linked_out(base: Path, relative: str, what: str, path: Path) -> None:
+    """Refuse `relative` (from `base`) when a symlink on its way leads out of the deployment file's folder.
+
+    trees.walk checks what is inside a code or model folder; this checks the path to it. A `code -> ~/.ssh` link
+    beside the deployment file would otherwise copy the keys into the app, named as an innocent folder. A path the
+    file spells out (`../../shared/src`, `/data/model`) stays allowed: it shows in the file and in the report. Links
+    above the deployment file's own folder (`/tmp` on macOS) are the machine's, not the deployment's.
+    """
+    boundary = path.parent.resolve()
+    ancestors = {*Path(os.path.abspath(path.parent)).parents, *boundary.parents}
+    written = Path(relative)
+    current = Path(written.anchor) if written.is_absolute() else base.resolve()
+    links: list[Path] = []
+    for part in written.parts[1:] if written.is_absolute() else written.parts:
+        if part == "..":
+            current = current.parent
+            continue
+        step = current / part
+        if step.is_symlink():
+            if step not in ancestors:
+                links.append(step)
+            try:
+                current = step.resolve(strict=False)
+            except (OSError, RuntimeError):  # a loop: nothing there to copy; the existence checks say so
+                return
+        else:
+            current = step
+    if links and not current.is_relative_to(boundary):
+        raise Refused(
+            f"{path}: {what} {relative} leads through the symlink {links[0]} to {current}, outside {path.parent}: "
+            "a link there would copy whatever it points at (your keys) into the app; give the real path instead."
+        )
 
 
 def _file_inside(folder: Path, relative: str, what: str) -> str:
