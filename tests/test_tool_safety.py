@@ -873,3 +873,93 @@ def test_paths_the_deployment_spells_out_and_links_inside_its_folder_are_importe
     assert code == 0, err
     assert f"Code: {tmp_path / 'v1' / 'score.py'} (resolved: {tmp_path / 'v1' / 'real' / 'entry.py'})" in out
     assert (app / "score.py").read_text() == SCORE + "# v1\n" and not (app / "score.py").is_symlink()
+
+
+# Printed commands run nothing but themselves when pasted
+
+
+def pasted(command: str, folder: Path) -> list[str]:
+    """The arguments a shell hands `az` when the command is pasted (placeholders filled in, as the user would)."""
+    filled = command.replace("<APP_NAME>", "app").replace("<RESOURCE_GROUP>", "rg").replace("<RG>", "rg")
+    filled = filled.replace("<WS>", "ws").replace("<VERSION>", "1")
+    program, _, arguments = filled.strip().partition(" ")
+    assert program == "az", command
+    done = subprocess.run(
+        ["bash", "-c", f"printf '%s\\n' {arguments}"], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_app_settings_command_quotes_every_value_from_the_deployment(tmp_path: Path) -> None:
+    from adapter.tools.check.package import settings_command
+
+    marker = tmp_path / "pwned"
+    values = {
+        "GREETING": f"<b>$(touch {marker})</b>",
+        "SEMI": f"x; touch {marker}",
+        "TICKS": f"`touch {marker}`",
+        "QUOTE": 'it\'s "quoted"',
+        f"API_KEY$(touch {marker})": "hidden",  # a secret's placeholder beside a name that needs quoting
+        "AML_APP_ROOT": "/elsewhere",
+    }
+    words = pasted(settings_command(tmp_path, values), tmp_path)
+    assert not marker.exists()
+    settings = words[words.index("--settings") + 1 :]
+    assert set(settings) == {
+        f"GREETING=<b>$(touch {marker})</b>",
+        f"SEMI=x; touch {marker}",
+        f"TICKS=`touch {marker}`",
+        'QUOTE=it\'s "quoted"',
+        f"API_KEY$(touch {marker})=<secret: set it yourself>",
+        "AML_APP_ROOT=<a folder in the package>",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "part"),
+    [
+        ("model: azureml:m$(touch${IFS}pwned):1", "'m$(touch${IFS}pwned)'"),
+        ("model: azureml:m@l;touch${IFS}pwned", "'l;touch${IFS}pwned'"),
+        ("model: azureml://registries/r`touch${IFS}pwned`/models/m/versions/1", "'r`touch${IFS}pwned`'"),
+        ("model:\n  path: azureml:whatever\n  name: m;touch${IFS}pwned", "'m;touch${IFS}pwned'"),
+        ("environment: azureml:env;touch${IFS}pwned;:3", "'env;touch${IFS}pwned;'"),
+        ("environment: azureml:env:3$(touch${IFS}pwned)", "'3$(touch${IFS}pwned)'"),
+    ],
+)
+def test_a_registered_name_that_would_run_a_command_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reference: str, part: str
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input", reference + "\n")
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: ") and part in err and err.count("\n") == 1, err
+    assert snapshot(tmp_path) == before
+
+
+def test_the_commands_that_fetch_registered_assets_paste_as_they_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(
+        tmp_path / "input",
+        "model: azureml://registries/azureml/models/m.v2/versions/3\n"
+        "environment: azureml://registries/azureml/environments/sklearn-1.5/versions/7\n",
+    )
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0, err
+    download = next(line for line in out.splitlines() if "az ml model download" in line)
+    assert pasted(download, tmp_path) == [
+        *("ml", "model", "download", "--name", "m.v2", "--version", "3", "--download-path", "./downloaded"),
+        *("--registry-name", "azureml"),
+    ]
+    assert "`az ml environment show --name sklearn-1.5 --version 7 --registry-name azureml`" in out
+
+
+def test_check_quotes_a_model_name_from_the_script_in_the_command_it_suggests(tmp_path: Path) -> None:
+    from adapter.tools.check import cli as check
+
+    hint = check._model_not_bundled(tmp_path, "m$(touch pwned)", 2)
+    assert "`python -m adapter models add 'm$(touch pwned)' PATH --version 2`" in hint

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sys
 import time
 import traceback
@@ -633,7 +634,10 @@ def _model_not_bundled(app_root: Path, name: str, version: int | None) -> str:
     else:
         held = ", ".join(f"{m.name} {m.version}" for m in bundled) or "nothing"
         found = f"{asked} asks for a model {name!r} the bundle does not have; it holds {held}"
-    add = f"python -m adapter models add {name} PATH" + (f" --version {version}" if version is not None else "")
+    # The name is the script's (code from a deployment): quoted, so the command runs nothing else when pasted.
+    add = f"python -m adapter models add {shlex.quote(name)} PATH" + (
+        f" --version {version}" if version is not None else ""
+    )
     return f"{found}. Bundle it with `{add}`, or ask for a bundled one (`python -m adapter models list`)."
 
 

@@ -19,6 +19,7 @@ import filecmp
 import json
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from adapter.tools.check.wheels import default_python
 from adapter.tools.importer import app_settings, identity, layout, manifest, resolve
 from adapter.tools.importer import mlflow as mlflow_deps
 from adapter.tools.importer import requirements as conda_deps
-from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
+from adapter.tools.importer.deployment_file import AmlDeployment, Environment, ModelSource, Refused, read
 from adapter.tools.importer.layout import listed as _listed
 
 DEFAULT_LOCAL_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {"FUNCTIONS_WORKER_RUNTIME": "python"}}
@@ -537,17 +538,22 @@ def _resolved(path: Path | None) -> str:
 
 
 def _report_registered(plan: Plan, say: Any) -> None:
+    """The commands that fetch each registered model: every value from the deployment quoted for the shell (its
+    names were checked against AML's rule already), only the <PLACEHOLDERS> left for the user to replace."""
+    q = shlex.quote
     for model in plan.registered:
-        version = model.version or "<VERSION>"
+        version = q(str(model.version)) if model.version else "<VERSION>"
+        name = q(model.name)
         say()
         say(f"WARNING: the model {model.reference} is not on this machine, so it is not bundled yet. Fetch it:")
         if model.label:
-            say(f"  az ml model show --name {model.name} --label {model.label} --query version  # its version")
-        scope = f"--registry-name {model.registry}" if model.registry else "--resource-group <RG> --workspace-name <WS>"
-        say(f"  az ml model download --name {model.name} --version {version} --download-path ./downloaded {scope}")
-        held = f"./downloaded/{model.name}/<FILE_OR_FOLDER>"
+            say(f"  az ml model show --name {name} --label {q(model.label)} --query version  # its version")
+        registry = f"--registry-name {q(model.registry)}" if model.registry else ""
+        scope = registry or "--resource-group <RG> --workspace-name <WS>"
+        say(f"  az ml model download --name {name} --version {version} --download-path ./downloaded {scope}")
+        folder = q(f"./downloaded/{model.name}/")
         say(f"then bundle the file or folder the download holds (under ./downloaded/{model.name}/):")
-        say(f"  python -m adapter models add {model.name} {held} --version {version}")
+        say(f"  python -m adapter models add {name} {folder}<FILE_OR_FOLDER> --version {version}")
 
 
 def _report_requirements(plan: Plan, say: Any) -> None:
@@ -556,7 +562,7 @@ def _report_requirements(plan: Plan, say: Any) -> None:
     say()
     if merged is None or converted is None:
         if environment.registered:
-            _report_registered_environment(environment.registered, say)
+            _report_registered_environment(environment, say)
         elif environment.image:
             say(
                 f"requirements.txt: unchanged; the environment is the image {environment.image} without a conda file, "
@@ -583,18 +589,18 @@ def _report_requirements(plan: Plan, say: Any) -> None:
         say(f"  assumed to have the same name on PyPI as on conda: {', '.join(converted.assumed)}")
 
 
-def _report_registered_environment(reference: str, say: Any) -> None:
-    match = re.fullmatch(r"azureml:(?://registries/([^/]+)/environments/([^/]+).*|([^:@/]+)[:@](.+))", reference)
-    if match and match.group(1):
-        shown = f"az ml environment show --name {match.group(2)} --registry-name {match.group(1)}"
-    elif match:
-        shown = f"az ml environment show --name {match.group(3)} --version {match.group(4)} --resource-group <RG> "
-        shown += "--workspace-name <WS>"
-    else:
+def _report_registered_environment(environment: Environment, say: Any) -> None:
+    q = shlex.quote
+    if environment.name is None:
         shown = "az ml environment show ..."
+    else:
+        shown = f"az ml environment show --name {q(environment.name)}"
+        shown += f" --version {q(environment.version)}" if environment.version else ""
+        registry = f" --registry-name {q(environment.registry)}" if environment.registry else ""
+        shown += registry or " --resource-group <RG> --workspace-name <WS>"
     say(
-        f"requirements.txt: unchanged; the environment {reference} is registered in AML, not described here. See its "
-        f"dependencies with `{shown}` and add them to requirements.txt."
+        f"requirements.txt: unchanged; the environment {environment.registered} is registered in AML, not described "
+        f"here. See its dependencies with `{shown}` and add them to requirements.txt."
     )
 
 

@@ -42,7 +42,11 @@ class Environment:
     #: Conda dependencies written into the deployment file itself (an InferenceConfig's `condaDependencies`).
     inline: object = None
     pip_files: list[Path] = field(default_factory=list)
+    #: A registered environment (`azureml:NAME:VERSION`), and its parts when import reads its form.
     registered: str | None = None
+    name: str | None = None
+    version: str | None = None
+    registry: str | None = None
     image: str | None = None
 
 
@@ -225,7 +229,7 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
     if not isinstance(where, str) or not where:
         raise Refused(f"{path}: model has no path, so there is nothing to bundle.")
     if where.startswith("azureml:") or "://" in where:
-        name = str(model.get("name") or "MODEL")
+        name = _name(str(model.get("name") or "MODEL"), path)
         version = model.get("version")
         return [ModelSource(name, _version(version, path) if version is not None else None, reference=where)]
     local = base / where
@@ -246,17 +250,54 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
 def _registered(reference: str, path: Path) -> ModelSource:
     """`azureml:NAME:VERSION`, `azureml:NAME@LABEL`, `azureml://registries/REG/models/NAME/versions/V`, or the full
     ARM id `azureml:/subscriptions/.../models/NAME/versions/V`."""
-    full = re.fullmatch(r"azureml:/*(?:.*/)?(?:registries/([^/]+)/)?models/([^/]+)/versions/([^/]+)", reference)
+    full = re.fullmatch(r"azureml:/*(?:.*?/)??(?:registries/([^/]+)/)?models/([^/]+)/versions/([^/]+)", reference)
     if full:
-        registry = full.group(1) if "registries/" in reference else None
-        return ModelSource(full.group(2), _version(full.group(3), path), reference=reference, registry=registry)
+        registry, name, version = _names(path, f"model {reference}", *full.groups())
+        return ModelSource(_name(name, path), _version(version, path), reference=reference, registry=registry)
     labelled = re.fullmatch(r"azureml:([^:@/]+)@([^:@/]+)", reference)
     if labelled:
-        return ModelSource(labelled.group(1), None, reference=reference, label=labelled.group(2))
+        name, label = _names(path, f"model {reference}", *labelled.groups())
+        return ModelSource(_name(name, path), None, reference=reference, label=label)
     short = re.fullmatch(r"azureml:([^:@/]+):([^:@/]+)", reference)
     if short:
-        return ModelSource(short.group(1), _version(short.group(2), path), reference=reference)
+        return ModelSource(_name(short.group(1), path), _version(short.group(2), path), reference=reference)
     raise Refused(f"{path}: model {reference} is not a model reference import reads (azureml:NAME:VERSION).")
+
+
+def _registered_environment(reference: str, path: Path) -> Environment:
+    """`azureml:NAME:VERSION`, `azureml:NAME@LABEL`, `azureml://registries/REG/environments/NAME[/versions/V]` or an
+    ARM id; another form is kept as it is, and named without its parts."""
+    found = Environment(registered=reference)
+    full = re.fullmatch(
+        r"azureml:/*(?:.*?/)??(?:registries/([^/]+)/)?environments/([^/]+)(?:/(?:versions|labels)/([^/]+))?/?",
+        reference,
+    )
+    short = re.fullmatch(r"azureml:([^:@/]+)[:@](.+)", reference)
+    if full:
+        found.registry, found.name, found.version = _names(path, f"environment {reference}", *full.groups())
+    elif short:
+        found.name, found.version = _names(path, f"environment {reference}", *short.groups())
+    return found
+
+
+def _names(path: Path, what: str, *parts: str | None) -> tuple[str | None, ...]:
+    """Names, versions, labels and registries read from a reference, each checked against AML's name rule: they
+    are printed into the `az ml` and `models add` commands to run, where `m$(touch x)` would run."""
+    for part in parts:
+        if part is not None and not models.NAME_RULE.fullmatch(part):
+            raise Refused(
+                f"{path}: {what}: {part!r} is not an AML name (a letter or digit, then letters, digits, '-', '_' "
+                "and '.'), so it is not put into the commands import prints."
+            )
+    return parts
+
+
+def _name(name: str | None, path: Path) -> str:
+    assert name is not None
+    try:
+        return models.check_name(name)
+    except models.BundleError as ex:
+        raise Refused(f"{path}: {ex}") from None
 
 
 def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
@@ -264,7 +305,7 @@ def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
         return Environment()
     if isinstance(environment, str):
         if environment.startswith("azureml:"):
-            return Environment(registered=environment)
+            return _registered_environment(environment, path)
         raise Refused(f"{path}: environment must be azureml:NAME:VERSION or a mapping, not {environment!r}.")
     if not isinstance(environment, dict):
         raise Refused(f"{path}: environment must be azureml:NAME:VERSION or a mapping.")
@@ -319,7 +360,12 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
                 folder, python["condaDependenciesFile"], "condaDependenciesFile", path
             )
         elif described.get("name") and not python:
-            environment.registered = f"azureml:{described['name']}:{described.get('version') or 1}"
+            registered = _registered_environment(f"azureml:{described['name']}:{described.get('version') or 1}", path)
+            environment.registered, environment.name, environment.version = (
+                registered.registered,
+                registered.name,
+                registered.version,
+            )
         if isinstance(python, dict) and python.get("userManagedDependencies"):
             notes.append(
                 "The environment manages its own dependencies (userManagedDependencies): list what the script "
