@@ -963,3 +963,19 @@ def test_check_quotes_a_model_name_from_the_script_in_the_command_it_suggests(tm
 
     hint = check._model_not_bundled(tmp_path, "m$(touch pwned)", 2)
     assert "`python -m adapter models add 'm$(touch pwned)' PATH --version 2`" in hint
+
+
+def test_one_long_string_used_many_times_is_refused_as_an_alias_bomb(tmp_path: Path) -> None:
+    app = app_copy(tmp_path)
+    long = "x" * 100_000  # a few uses are fine; 50 expand to 5 MB, and 90,000 to 9 GB
+    few = f"big: &a {long}\nuses: [*a, *a, *a]\n"
+    assert documents.parse_yaml(few, "few.yml", "few.yml") == {"big": long, "uses": [long] * 3}
+    bomb = f"name: env\nbig: &a {long}\ndependencies:\n" + "  - *a\n" * 50
+    with pytest.raises(documents.DocumentError, match="its aliases expand to more than 4 MB of text"):
+        documents.parse_yaml(bomb, "conda.yml", "conda.yml")
+    conda = write(tmp_path / "input" / "conda.yml", bomb)
+    deployment = v2_input(tmp_path / "input", "environment:\n  conda_file: conda.yml\n")
+    before = snapshot(tmp_path)
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
+    one_line_refusal(done, f"The conda file {conda} is refused: its aliases expand to more than 4 MB of text")
+    assert snapshot(tmp_path) == before
