@@ -979,3 +979,51 @@ def test_one_long_string_used_many_times_is_refused_as_an_alias_bomb(tmp_path: P
     done = run_import(str(deployment), "--into", str(app), "--no-check")
     one_line_refusal(done, f"The conda file {conda} is refused: its aliases expand to more than 4 MB of text")
     assert snapshot(tmp_path) == before
+
+
+# Compressed model files: bombs and broken streams
+
+
+def test_a_zlib_bomb_among_the_models_is_read_no_further_than_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import collections
+    import pickle
+    import tracemalloc
+    import zlib
+
+    from adapter.tools.check import pickles
+
+    monkeypatch.setattr(pickles, "MAX_BYTES", 1024 * 1024)
+    # A real pickle, then 64 MB of zeros: a 64 KB file that decompresses without end.
+    payload = pickle.dumps(collections.OrderedDict(a=1), protocol=4) + bytes(64 * 1024 * 1024)
+    (tmp_path / "model.pkl.z").write_bytes(zlib.compress(payload))
+    del payload
+    tracemalloc.start()
+    try:
+        needed = pickles.scan(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert needed.modules == {"collections": ["model.pkl.z"]}
+    assert peak < 16 * 1024 * 1024, peak  # the 1 MB bound and its copies, never the 64 MB
+
+
+def test_truncated_or_corrupt_compressed_models_are_left_unread(tmp_path: Path) -> None:
+    import bz2
+    import collections
+    import gzip
+    import lzma
+    import pickle
+
+    from adapter.tools.check import pickles
+
+    whole = pickle.dumps(collections.OrderedDict(x=list(range(10_000))), protocol=4)
+    (tmp_path / "a.pkl.gz").write_bytes(gzip.compress(whole)[:200])
+    (tmp_path / "b.pkl.bz2").write_bytes(bz2.compress(whole)[:200])
+    (tmp_path / "c.pkl.xz").write_bytes(lzma.compress(whole)[:200])
+    (tmp_path / "d.pkl.xz").write_bytes(b"\xfd7zXZ\x00" + b"\xff" * 100)
+    (tmp_path / "e.pkl.z").write_bytes(b"\x78\x9c" + b"\xff" * 100)
+    assert pickles.scan(tmp_path).modules == {}  # not read: what a broken stream names is not trusted
+    (tmp_path / "f.pkl.gz").write_bytes(gzip.compress(whole))
+    assert pickles.scan(tmp_path).modules == {"collections": ["f.pkl.gz"]}  # beside them, a whole one is read
