@@ -1027,3 +1027,50 @@ def test_truncated_or_corrupt_compressed_models_are_left_unread(tmp_path: Path) 
     assert pickles.scan(tmp_path).modules == {}  # not read: what a broken stream names is not trusted
     (tmp_path / "f.pkl.gz").write_bytes(gzip.compress(whole))
     assert pickles.scan(tmp_path).modules == {"collections": ["f.pkl.gz"]}  # beside them, a whole one is read
+
+
+# An entry script that would not be copied
+
+
+@pytest.mark.parametrize(
+    ("script", "ignore", "why"),
+    [
+        (".hidden/score.py", None, ".hidden is a dot-name, and dot-files and dot-folders are never imported"),
+        ("score.py", (".amlignore", "score.py\n"), "the code folder's .amlignore leaves it out"),
+        ("app/score.py", (".gitignore", "app/\n"), "the code folder's .gitignore leaves it out"),
+        ("venv/score.py", None, "venv is never copied"),
+    ],
+)
+def test_an_entry_script_the_import_would_not_copy_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], script: str, ignore: tuple[str, str] | None, why: str
+) -> None:
+    app = app_copy(tmp_path)
+    code = tmp_path / "input" / "code"
+    write(code / script, SCORE)
+    write(code / "helpers.py", "X = 1\n")
+    if ignore is not None:
+        write(code / ignore[0], ignore[1])
+    deployment = write(
+        tmp_path / "input" / "d.yml", V2_HEAD + f"code_configuration:\n  code: code\n  scoring_script: {script}\n"
+    )
+    before = snapshot(tmp_path)
+    code_, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code_ == 2 and out == "", out
+    assert err.startswith(f"error: The entry script {script} is not copied from {code}: {why}"), err
+    assert err.count("\n") == 1
+    assert snapshot(tmp_path) == before  # the sample's score.py is still there
+
+
+def test_a_v1_entry_script_its_source_directory_leaves_out_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    source = tmp_path / "input" / "src"
+    write(source / "entry.py", SCORE)
+    write(source / ".amlignore", "entry.py\n")
+    config = write(tmp_path / "input" / "ic.json", json.dumps({"entryScript": "entry.py", "sourceDirectory": "src"}))
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(config), "--into", str(app), "--no-check")
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: The entry script entry.py is not copied from {source}: the code folder's "), err
+    assert snapshot(tmp_path) == before

@@ -205,6 +205,13 @@ def _plan_code(plan: Plan, replace: bool) -> None:
         if deployment.code_as is not None:
             layout.check_folder_name(deployment.code_as, f"The source directory {deployment.code}")
         sources, dotted = layout.code_files(deployment.code)
+        entry = deployment.settings["AZUREML_ENTRY_SCRIPT"]
+        entry = entry.removeprefix(f"{deployment.code_as}/") if deployment.code_as else entry
+        if entry not in {relative for _, relative in sources}:  # else the app would serve no script at all
+            raise Refused(
+                f"The entry script {entry} is not copied from {deployment.code}: "
+                f"{layout.not_copied(deployment.code, entry)}."
+            )
         if dotted:
             plan.notes.append(
                 f"Not copied: {_listed(dotted)} (dot-files and dot-folders are never imported, since tools act on "
