@@ -52,21 +52,56 @@ def function_timeout_ms(app_root: Path) -> int | None:
         raise ConfigError(f'host.json functionTimeout must look like "00:10:00" or be "-1", got {raw!r}.') from None
 
 
+def local_settings(app_root: Path) -> dict[str, str]:
+    """`local.settings.json` `Values` as strings ({} when there is none), every one checked to be a name and value a
+    process environment can hold: a NUL in a value would fail `os.environ` half-way, with a traceback."""
+    text = _read(app_root / "local.settings.json")
+    if text is None:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as ex:
+        raise ConfigError(f"local.settings.json is not valid JSON: {ex}") from None
+    values = data.get("Values", {}) if isinstance(data, dict) else None
+    if not isinstance(values, dict):
+        raise ConfigError("local.settings.json must be an object whose Values is an object of names and values.")
+    found = {}
+    for name, value in values.items():
+        text = str(value)
+        why = unsettable(name, text)
+        if why is not None:
+            raise ConfigError(f"local.settings.json: the setting {name!r} {why}; fix it or remove it.")
+        found[name] = text
+    return found
+
+
+def unsettable(name: str, value: str) -> str | None:
+    """Why the OS cannot hold `name=value` in a process environment (the end of a sentence), or None."""
+    if not name or "=" in name or "\0" in name:
+        return "has a name that is empty or holds '=' or a NUL character"
+    if "\0" in value:
+        return "has a NUL character in its value, which no process environment can hold"
+    try:
+        os.fsencode(name)
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        return "holds characters (lone surrogates) that this system cannot encode"
+    return None
+
+
+def apply(values: dict[str, str]) -> list[str]:
+    """Put `values` into the environment, as `func start` does; variables already set win. Returns the names set."""
+    applied = []
+    for name, value in values.items():
+        if name not in os.environ:
+            os.environ[name] = value
+            applied.append(name)
+    return applied
+
+
 def load_local_settings(app_root: Path) -> list[str]:
     """Put `local.settings.json` `Values` into the environment, as `func start` does; variables already set win.
 
     Returns the names it set.
     """
-    text = _read(app_root / "local.settings.json")
-    if text is None:
-        return []
-    try:
-        values = json.loads(text).get("Values", {})
-    except ValueError as ex:
-        raise ConfigError(f"local.settings.json is not valid JSON: {ex}") from None
-    applied = []
-    for name, value in values.items():
-        if name not in os.environ:
-            os.environ[name] = str(value)
-            applied.append(name)
-    return applied
+    return apply(local_settings(app_root))

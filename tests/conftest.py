@@ -78,6 +78,8 @@ SLOW = frozenset(
         "test_mlflow.py",  # builds MLflow models (scikit-learn, LightGBM, pyfunc) and imports MLflow
         "test_mlflow_oracle.py",  # the same, then azmlinfsrv per model
         "test_mlflow_powerquery.py",  # builds MLflow models, then `serve` and the M evaluator on 2,000 rows each
+        # An import, then pip's dry-run against PyPI.
+        "test_tool_safety.py::test_an_archive_of_the_code_named_as_a_requirement_is_never_built",
         # The command line in a subprocess per case.
         "test_powerquery.py::test_scripts_it_cannot_serve_get_one_line_and_exit_2",
         "test_powerquery.py::test_the_command_writes_the_function_and_says_what_it_wrote",

@@ -341,7 +341,7 @@ def test_settings_only_in_local_settings_are_named_with_the_command_that_sets_th
     )
     assert lines[-1].strip() == (
         "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings "
-        'AZUREML_ENTRY_SCRIPT=my_score.py "AML_SCORING_KEYS=<secret: set it yourself>" MY_FEATURE_FLAG=on '
+        'AZUREML_ENTRY_SCRIPT=my_score.py AML_SCORING_KEYS="<secret: set it yourself>" MY_FEATURE_FLAG=on '
         "SCORING_TIMEOUT_MS=60000"
     )
     # Set by `az functionapp create` (or the default): not repeated.
@@ -505,7 +505,7 @@ def test_app_settings_map_app_folders_to_azure_and_skip_defaults(tmp_path: Path)
         "SERVICE_NAME (from local.settings.json)",
     )
     assert outcome.details[-1].endswith(
-        '--settings "AML_APP_ROOT=<a folder in the package>" AZUREML_MODEL_DIR=/home/site/wwwroot/models '
+        '--settings AML_APP_ROOT="<a folder in the package>" AZUREML_MODEL_DIR=/home/site/wwwroot/models '
         "SERVICE_NAME=iris"
     )
     assert check_package.app_settings(tmp_path, [], {"PATH": "/usr/bin"}).status is Status.OK

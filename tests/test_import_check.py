@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -384,21 +385,25 @@ def never_built(tmp_path: Path) -> tuple[Path, Path]:
     sdist = tmp_path / "markerpkg-1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as archive:
         archive.add(source, arcname="markerpkg-1.0")
+    # Named like a requirement, but pip reads it as the archive of that name in the folder it runs in.
+    shutil.copy(sdist, tmp_path / "markerpkg.tgz")
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(
-        f"markerpkg @ file://{sdist}\n-e {source}\n--no-binary :all:\n{source}\nsix\n", encoding="utf-8"
+        f"markerpkg @ file://{sdist}\n-e {source}\n--no-binary :all:\n{source}\nmarkerpkg.tgz\nsix\n",
+        encoding="utf-8",
     )
     return requirements, marker
 
 
-def test_the_wheel_step_never_builds_a_package(tmp_path: Path) -> None:
+def test_the_wheel_step_never_builds_a_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     requirements, marker = never_built(tmp_path)
+    monkeypatch.chdir(tmp_path)  # check runs in the app folder, beside what it may hold
     resolution = wheels.resolve(requirements, PYTHON)
     if resolution.offline:
         pytest.skip("PyPI is not reachable")
     assert not marker.exists()
     kept, left_out = wheels.installable(requirements, PYTHON)
-    assert kept == ["six"] and len(left_out) == 4
+    assert kept == ["six"] and len(left_out) == 5
 
 
 @pytest.mark.parametrize("use_uv", [True, False], ids=["uv", "pip"])
@@ -409,6 +414,7 @@ def test_the_environment_never_builds_a_package(use_uv: bool, tmp_path: Path, mo
         pytest.skip("uv is not installed")
     monkeypatch.setenv(environment.CACHE_VARIABLE, str(tmp_path / "cache"))
     requirements, marker = never_built(tmp_path)
+    monkeypatch.chdir(tmp_path)
     built = environment.build(requirements, PYTHON, use_uv=use_uv)
     assert not marker.exists()
     assert built.installer == ("uv" if use_uv else "pip") and not built.cached
@@ -417,6 +423,7 @@ def test_the_environment_never_builds_a_package(use_uv: bool, tmp_path: Path, mo
         f"-e {tmp_path / 'markerpkg'}",
         "--no-binary :all:",
         str(tmp_path / "markerpkg"),
+        "markerpkg.tgz",
     ]
     shown = subprocess.run(
         [str(built.python), "-c", "import six, sys; print(sys.prefix)"], capture_output=True, text=True, check=True

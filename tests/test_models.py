@@ -212,6 +212,13 @@ def test_cli_add_and_list(tmp_path: Path) -> None:
         ["iris", "3", "model.pkl"],
     ]
     assert lines[3] == "AZUREML_MODEL_DIR defaults to models/ (2 model versions)."
+    (tmp_path / "latest.pkl").symlink_to(source)  # a link is copied as what it leads to, and says so
+    linked = cli(tmp_path, "add", "iris", str(tmp_path / "latest.pkl"), "--version", "4")
+    assert linked.returncode == 0, linked.stderr
+    size = models.human_size(source.stat().st_size)
+    assert linked.stdout.splitlines()[0] == (
+        f"Added models/iris/4/latest.pkl ({size}, from {source}, where {tmp_path / 'latest.pkl'} leads)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -578,7 +578,6 @@ def test_check_after_an_import_runs_without_the_settings_that_change_how_program
     code, out, _ = import_in_process(capsys, str(deployment), "--into", str(app))
     assert code == 0
     assert seen == {"LD_PRELOAD": None, "PYTHONSTARTUP": None, "BASH_ENV": None, "MINE": "1"}
-    assert "(without LD_PRELOAD, PYTHONSTARTUP, BASH_ENV: they change how programs start" in out
     values = json.loads((app / "local.settings.json").read_text())["Values"]
     assert values["LD_PRELOAD"] == variables["LD_PRELOAD"]  # still the deployment's setting, for Azure
 
@@ -631,3 +630,464 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
     _, errors = process.communicate(timeout=120)
     assert process.returncode == 1
     assert b"Traceback" not in errors and b"BrokenPipeError" not in errors, errors.decode()
+
+
+# Values no process environment can hold
+
+
+@pytest.mark.parametrize("value", ['"a\\0b"', '"x\\ud800y"'])
+def test_a_setting_no_environment_can_hold_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input", f"environment_variables:\n  FOO: {value}\n")
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app))
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: environment_variables: the setting 'FOO' "), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_local_settings_json_with_a_nul_stops_check_in_one_line(tmp_path: Path) -> None:
+    app = app_copy(tmp_path)
+    (app / "local.settings.json").write_text(json.dumps({"Values": {"FOO": "a\0b"}}))
+    clean = {k: v for k, v in os.environ.items() if k != "FOO"}
+    done = subprocess.run(
+        [sys.executable, "-m", "adapter", "check", "--here", "--no-wheels"],
+        cwd=app, env=clean, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr == (
+        "error: local.settings.json: the setting 'FOO' has a NUL character in its value, which no process "
+        "environment can hold; fix it or remove it.\n"
+    )
+
+
+#: Settings a deployment could use against check's own programs (installers, the probe's Python), with values.
+MACHINE_SETTINGS = {
+    "LD_PRELOAD": "/tmp/evil.so",
+    "PYTHONWARNINGS": "error",
+    "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+    "UV_INDEX_URL": "http://127.0.0.1:9/simple",
+    "https_proxy": "http://127.0.0.1:9",
+    "SSL_CERT_FILE": "/tmp/evil-ca.pem",
+    "REQUESTS_CA_BUNDLE": "/tmp/evil-ca.pem",
+    "ADAPTER_CHECK_CACHE": "/tmp/chosen-by-the-deployment",
+    "XDG_CACHE_HOME": "/tmp/chosen-by-the-deployment",
+    "TMPDIR": "/tmp/chosen-by-the-deployment",
+}
+
+
+def test_check_never_takes_settings_that_act_on_this_machine_from_local_settings_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import cli as check
+    from adapter.tools.check import environment
+
+    app = app_copy(tmp_path)
+    values = {**MACHINE_SETTINGS, "MINE": "1", "UV_EXTRA_INDEX_URL": "http://127.0.0.1:9/extra"}
+    (app / "local.settings.json").write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+    for name in values:
+        monkeypatch.delenv(name, raising=False)  # put back as they were once the test ends
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", "https://mirror.example/simple")  # the user's own, from the shell
+    seen: dict[str, object] = {}
+
+    def build(requirements: Path, python: str, **options: object) -> environment.Built:
+        seen["env"] = environment.clean_environment()  # what uv, pip and the probe's Python are started with
+        seen["cache"] = environment.cache_root()
+        raise environment.BuildFailed("stopped by the test")
+
+    monkeypatch.setattr(environment, "build", build)
+    out = io.StringIO()
+    check.run(app, out, isolated=True, check_wheels=False)
+    env = seen["env"]
+    assert isinstance(env, dict) and env["MINE"] == "1"
+    assert not set(MACHINE_SETTINGS) & set(env), set(MACHINE_SETTINGS) & set(env)
+    assert env["UV_EXTRA_INDEX_URL"] == "https://mirror.example/simple"  # the shell's value still applies
+    assert not str(seen["cache"]).startswith("/tmp/chosen-by-the-deployment")
+    text = out.getvalue()
+    assert "(not taken from local.settings.json: LD_PRELOAD, PYTHONWARNINGS: they change how programs start" in text, (
+        text
+    )
+    assert (
+        "(not taken from local.settings.json: PIP_INDEX_URL, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, UV_INDEX_URL, "
+        "https_proxy: they change where the installers fetch packages from" in text
+    )
+    assert "(not taken from local.settings.json: ADAPTER_CHECK_CACHE, TMPDIR, XDG_CACHE_HOME: they change where" in text
+    assert "UV_EXTRA_INDEX_URL" not in text.split("\n\n")[0]  # set in the shell: nothing was left out
+    assert "LD_PRELOAD=/tmp/evil.so" in text  # still a setting for Azure: in the app settings command
+
+
+# Requirements named like archives: pip reads them as files to build
+
+
+#: pip's archive extensions (pip._internal.utils.filetypes.ARCHIVE_EXTENSIONS).
+ARCHIVE_EXTENSIONS = [".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz"]
+ARCHIVE_EXTENSIONS += [".tar.lz", ".tar.lzma"]
+ARCHIVE_LINES = [f"evil{ext}" for ext in ARCHIVE_EXTENSIONS] + [
+    "EVIL.TGZ",
+    "evil.tgz[extra]",
+    'evil.tgz; python_version > "3"',
+]
+
+
+@pytest.mark.parametrize("line", ARCHIVE_LINES)
+def test_a_requirement_named_like_an_archive_is_never_written_nor_installed(tmp_path: Path, line: str) -> None:
+    from adapter.tools.check import wheels
+
+    assert requirement_lines.problem(line) is not None
+    converted = conda_deps.from_conda({"dependencies": [{"pip": ["six", line]}]}, "conda.yml", tmp_path)
+    assert [written.text for written in converted.lines] == ["six"]
+    assert any(item.startswith(line) for item in converted.unmapped), converted.unmapped
+    name = line.split(";")[0].split("[")[0]
+    conda = conda_deps.from_conda({"dependencies": [name]}, "conda.yml", tmp_path)
+    assert conda.lines == [] and conda.unmapped, conda
+    requirements = write(tmp_path / "requirements.txt", f"six\n{line}\n")
+    kept, left_out = wheels.installable(requirements, "3.11")
+    assert kept == ["six"] and len(left_out) == 1 and left_out[0].startswith(name), left_out
+
+
+def test_every_archive_extension_pip_knows_is_one_of_ours() -> None:
+    filetypes = pytest.importorskip("pip._internal.utils.filetypes")
+    assert set(filetypes.ARCHIVE_EXTENSIONS) <= set(ARCHIVE_EXTENSIONS)
+    for extension in filetypes.ARCHIVE_EXTENSIONS:
+        assert requirement_lines.problem(f"pkg{extension}") is not None
+
+
+#: A stand-in for pip and uv: records the folder it was started in, then fails.
+RECORD_CWD = "import os, sys; open(sys.argv[1], 'w').write(os.getcwd()); sys.exit(1)"
+
+
+def test_the_installers_and_the_wheel_dry_run_never_run_in_the_app_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import environment, wheels
+
+    app = app_copy(tmp_path)
+    monkeypatch.chdir(app)  # where `python -m adapter check` is started
+    monkeypatch.setenv(environment.CACHE_VARIABLE, str(tmp_path / "cache"))
+    record = tmp_path / "cwd.txt"
+    wheels.resolve(app / "requirements.txt", "3.11", pip=(sys.executable, "-c", RECORD_CWD, str(record)))
+    assert not Path(record.read_text()).is_relative_to(app), record.read_text()
+    record.unlink()
+    monkeypatch.setattr(environment, "uv_command", lambda: [sys.executable, "-c", RECORD_CWD, str(record)])
+    with pytest.raises(environment.BuildFailed):
+        environment.build(app / "requirements.txt", wheels.default_python(), use_uv=True)
+    assert not Path(record.read_text()).is_relative_to(app), record.read_text()
+
+
+def sdist(path: Path, marker: Path) -> Path:
+    """An sdist whose setup.py leaves `marker` when anything builds it, named as `path` says (`evil.tgz`)."""
+    import tarfile
+
+    source = path.parent / "evil-1.0"
+    write(source / "setup.py", f"import pathlib; pathlib.Path({str(marker)!r}).touch()\n")
+    write(source / "PKG-INFO", "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(source, arcname="evil-1.0")
+    return path
+
+
+def test_an_archive_of_the_code_named_as_a_requirement_is_never_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapter.tools.check import wheels
+
+    app, markers = hostile_app(tmp_path)
+    folder = tmp_path / "input"
+    sdist(folder / "code" / "evil.tgz", markers / "setup-ran")
+    write(folder / "conda.yml", json.dumps({"dependencies": ["python=3.11", {"pip": ["evil.tgz"]}]}))
+    deployment = v2_input(folder, "environment:\n  conda_file: conda.yml\n")
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
+    assert done.returncode == 0, done.stderr
+    assert "evil.tgz (a local" in done.stdout
+    assert "evil.tgz" not in (app / "requirements.txt").read_text()
+    assert (app / "evil.tgz").is_file()  # code, copied as the deployment has it
+    # requirements.txt naming it anyway (by hand): check never hands it to pip, which looks for it where it runs
+    with (app / "requirements.txt").open("a") as requirements:
+        requirements.write("evil.tgz\n")
+    monkeypatch.chdir(app)
+    resolution = wheels.resolve(app / "requirements.txt", "3.11")
+    assert "evil.tgz" not in [line for line, _ in resolution.direct]
+    nothing_ran(app, markers)
+
+
+# Symlinks on the way to what a deployment names
+
+
+def linked_out(case: str, folder: Path, outside: Path) -> tuple[Path, str]:
+    """A deployment whose `case` path is (or goes through) a symlink out of its folder: (the file, the link)."""
+    write(outside / "score.py", SCORE)
+    write(outside / "model.bin", "weights\n")
+    write(outside / "conda.yml", "dependencies:\n  - pip:\n    - six\n")
+    write(folder / "code" / "score.py", SCORE)
+    if case == "code folder":
+        (folder / "linked").symlink_to(outside)
+        return write(
+            folder / "d.yml", V2_HEAD + "code_configuration:\n  code: linked\n  scoring_script: score.py\n"
+        ), "linked"
+    if case == "model folder":
+        (folder / "model").symlink_to(outside)
+        return write(folder / "d.yml", V2_HEAD + CODE + "model:\n  path: model\n"), "model"
+    if case == "model file through a linked folder":
+        (folder / "store").symlink_to(outside)
+        return write(folder / "d.yml", V2_HEAD + CODE + "model:\n  path: store/model.bin\n"), "store"
+    if case == "conda file":
+        (folder / "conda.yml").symlink_to(outside / "conda.yml")
+        return write(folder / "d.yml", V2_HEAD + CODE + "environment:\n  conda_file: conda.yml\n"), "conda.yml"
+    if case == "v1 source directory":
+        (folder / "src").symlink_to(outside)
+        return write(folder / "ic.json", json.dumps({"entryScript": "score.py", "sourceDirectory": "src"})), "src"
+    if case == "v1 entry script":
+        (folder / "main.py").symlink_to(outside / "score.py")
+        return write(folder / "ic.json", json.dumps({"entryScript": "main.py"})), "main.py"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["code folder", "model folder", "model file through a linked folder", "conda file", "v1 source directory"]
+    + ["v1 entry script"],
+)
+def test_a_path_of_the_deployment_that_is_a_symlink_out_of_its_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    app = app_copy(tmp_path)
+    folder = tmp_path / "input"
+    outside = tmp_path / "home" / ".ssh"
+    deployment, link = linked_out(case, folder, outside)
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: "), err
+    assert f" leads through the symlink {folder / link} to {outside}" in err and err.count("\n") == 1, err
+    assert snapshot(tmp_path) == before
+
+
+def test_paths_the_deployment_spells_out_and_links_inside_its_folder_are_imported_and_shown_resolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    project = tmp_path / "project"
+    write(project / "src" / "score.py", SCORE)
+    write(project / "deploy" / "models" / "m-v2" / "weights.json", "{}")
+    (project / "deploy" / "model").symlink_to(project / "deploy" / "models" / "m-v2")
+    deployment = write(
+        project / "deploy" / "d.yml",
+        V2_HEAD + "code_configuration:\n  code: ../src\n  scoring_script: score.py\nmodel:\n  name: m\n  path: model\n",
+    )
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0, err
+    assert f"Code: {project / 'src'} -> the app root" in out  # a plain ../ path: shown as it is
+    assert f"Model: {project / 'deploy' / 'model'} (resolved: {project / 'deploy' / 'models' / 'm-v2'}) ->" in out
+    assert (app / "models" / "m" / "1" / "model" / "weights.json").is_file()
+    # A lone entry script linked inside the folder is copied as the file it leads to.
+    write(tmp_path / "v1" / "real" / "entry.py", SCORE + "# v1\n")
+    (tmp_path / "v1" / "score.py").symlink_to(tmp_path / "v1" / "real" / "entry.py")
+    config = write(tmp_path / "v1" / "ic.json", json.dumps({"entryScript": "score.py"}))
+    code, out, err = import_in_process(capsys, str(config), "--into", str(app), "--no-check", "--replace")
+    assert code == 0, err
+    assert f"Code: {tmp_path / 'v1' / 'score.py'} (resolved: {tmp_path / 'v1' / 'real' / 'entry.py'})" in out
+    assert (app / "score.py").read_text() == SCORE + "# v1\n" and not (app / "score.py").is_symlink()
+
+
+# Printed commands run nothing but themselves when pasted
+
+
+def pasted(command: str, folder: Path) -> list[str]:
+    """The arguments a shell hands `az` when the command is pasted (placeholders filled in, as the user would)."""
+    filled = command.replace("<APP_NAME>", "app").replace("<RESOURCE_GROUP>", "rg").replace("<RG>", "rg")
+    filled = filled.replace("<WS>", "ws").replace("<VERSION>", "1")
+    program, _, arguments = filled.strip().partition(" ")
+    assert program == "az", command
+    done = subprocess.run(
+        ["bash", "-c", f"printf '%s\\n' {arguments}"], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_the_app_settings_command_quotes_every_value_from_the_deployment(tmp_path: Path) -> None:
+    from adapter.tools.check.package import settings_command
+
+    marker = tmp_path / "pwned"
+    values = {
+        "GREETING": f"<b>$(touch {marker})</b>",
+        "SEMI": f"x; touch {marker}",
+        "TICKS": f"`touch {marker}`",
+        "QUOTE": 'it\'s "quoted"',
+        f"API_KEY$(touch {marker})": "hidden",  # a secret's placeholder beside a name that needs quoting
+        "AML_APP_ROOT": "/elsewhere",
+    }
+    words = pasted(settings_command(tmp_path, values), tmp_path)
+    assert not marker.exists()
+    settings = words[words.index("--settings") + 1 :]
+    assert set(settings) == {
+        f"GREETING=<b>$(touch {marker})</b>",
+        f"SEMI=x; touch {marker}",
+        f"TICKS=`touch {marker}`",
+        'QUOTE=it\'s "quoted"',
+        f"API_KEY$(touch {marker})=<secret: set it yourself>",
+        "AML_APP_ROOT=<a folder in the package>",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "part"),
+    [
+        ("model: azureml:m$(touch${IFS}pwned):1", "'m$(touch${IFS}pwned)'"),
+        ("model: azureml:m@l;touch${IFS}pwned", "'l;touch${IFS}pwned'"),
+        ("model: azureml://registries/r`touch${IFS}pwned`/models/m/versions/1", "'r`touch${IFS}pwned`'"),
+        ("model:\n  path: azureml:whatever\n  name: m;touch${IFS}pwned", "'m;touch${IFS}pwned'"),
+        ("environment: azureml:env;touch${IFS}pwned;:3", "'env;touch${IFS}pwned;'"),
+        ("environment: azureml:env:3$(touch${IFS}pwned)", "'3$(touch${IFS}pwned)'"),
+    ],
+)
+def test_a_registered_name_that_would_run_a_command_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reference: str, part: str
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input", reference + "\n")
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert err.startswith(f"error: {deployment}: ") and part in err and err.count("\n") == 1, err
+    assert snapshot(tmp_path) == before
+
+
+def test_the_commands_that_fetch_registered_assets_paste_as_they_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    deployment = v2_input(
+        tmp_path / "input",
+        "model: azureml://registries/azureml/models/m.v2/versions/3\n"
+        "environment: azureml://registries/azureml/environments/sklearn-1.5/versions/7\n",
+    )
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0, err
+    download = next(line for line in out.splitlines() if "az ml model download" in line)
+    assert pasted(download, tmp_path) == [
+        *("ml", "model", "download", "--name", "m.v2", "--version", "3", "--download-path", "./downloaded"),
+        *("--registry-name", "azureml"),
+    ]
+    assert "`az ml environment show --name sklearn-1.5 --version 7 --registry-name azureml`" in out
+
+
+def test_check_quotes_a_model_name_from_the_script_in_the_command_it_suggests(tmp_path: Path) -> None:
+    from adapter.tools.check import cli as check
+
+    hint = check._model_not_bundled(tmp_path, "m$(touch pwned)", 2)
+    assert "`python -m adapter models add 'm$(touch pwned)' PATH --version 2`" in hint
+
+
+def test_one_long_string_used_many_times_is_refused_as_an_alias_bomb(tmp_path: Path) -> None:
+    app = app_copy(tmp_path)
+    long = "x" * 100_000  # a few uses are fine; 50 expand to 5 MB, and 90,000 to 9 GB
+    few = f"big: &a {long}\nuses: [*a, *a, *a]\n"
+    assert documents.parse_yaml(few, "few.yml", "few.yml") == {"big": long, "uses": [long] * 3}
+    bomb = f"name: env\nbig: &a {long}\ndependencies:\n" + "  - *a\n" * 50
+    with pytest.raises(documents.DocumentError, match="its aliases expand to more than 4 MB of text"):
+        documents.parse_yaml(bomb, "conda.yml", "conda.yml")
+    conda = write(tmp_path / "input" / "conda.yml", bomb)
+    deployment = v2_input(tmp_path / "input", "environment:\n  conda_file: conda.yml\n")
+    before = snapshot(tmp_path)
+    done = run_import(str(deployment), "--into", str(app), "--no-check")
+    one_line_refusal(done, f"The conda file {conda} is refused: its aliases expand to more than 4 MB of text")
+    assert snapshot(tmp_path) == before
+
+
+# Compressed model files: bombs and broken streams
+
+
+def test_a_zlib_bomb_among_the_models_is_read_no_further_than_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import collections
+    import pickle
+    import tracemalloc
+    import zlib
+
+    from adapter.tools.check import pickles
+
+    monkeypatch.setattr(pickles, "MAX_BYTES", 1024 * 1024)
+    # A real pickle, then 64 MB of zeros: a 64 KB file that decompresses without end.
+    payload = pickle.dumps(collections.OrderedDict(a=1), protocol=4) + bytes(64 * 1024 * 1024)
+    (tmp_path / "model.pkl.z").write_bytes(zlib.compress(payload))
+    del payload
+    tracemalloc.start()
+    try:
+        needed = pickles.scan(tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert needed.modules == {"collections": ["model.pkl.z"]}
+    assert peak < 16 * 1024 * 1024, peak  # the 1 MB bound and its copies, never the 64 MB
+
+
+def test_truncated_or_corrupt_compressed_models_are_left_unread(tmp_path: Path) -> None:
+    import bz2
+    import collections
+    import gzip
+    import lzma
+    import pickle
+
+    from adapter.tools.check import pickles
+
+    whole = pickle.dumps(collections.OrderedDict(x=list(range(10_000))), protocol=4)
+    (tmp_path / "a.pkl.gz").write_bytes(gzip.compress(whole)[:200])
+    (tmp_path / "b.pkl.bz2").write_bytes(bz2.compress(whole)[:200])
+    (tmp_path / "c.pkl.xz").write_bytes(lzma.compress(whole)[:200])
+    (tmp_path / "d.pkl.xz").write_bytes(b"\xfd7zXZ\x00" + b"\xff" * 100)
+    (tmp_path / "e.pkl.z").write_bytes(b"\x78\x9c" + b"\xff" * 100)
+    assert pickles.scan(tmp_path).modules == {}  # not read: what a broken stream names is not trusted
+    (tmp_path / "f.pkl.gz").write_bytes(gzip.compress(whole))
+    assert pickles.scan(tmp_path).modules == {"collections": ["f.pkl.gz"]}  # beside them, a whole one is read
+
+
+# An entry script that would not be copied
+
+
+@pytest.mark.parametrize(
+    ("script", "ignore", "why"),
+    [
+        (".hidden/score.py", None, ".hidden is a dot-name, and dot-files and dot-folders are never imported"),
+        ("score.py", (".amlignore", "score.py\n"), "the code folder's .amlignore leaves it out"),
+        ("app/score.py", (".gitignore", "app/\n"), "the code folder's .gitignore leaves it out"),
+        ("venv/score.py", None, "venv is never copied"),
+    ],
+)
+def test_an_entry_script_the_import_would_not_copy_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], script: str, ignore: tuple[str, str] | None, why: str
+) -> None:
+    app = app_copy(tmp_path)
+    code = tmp_path / "input" / "code"
+    write(code / script, SCORE)
+    write(code / "helpers.py", "X = 1\n")
+    if ignore is not None:
+        write(code / ignore[0], ignore[1])
+    deployment = write(
+        tmp_path / "input" / "d.yml", V2_HEAD + f"code_configuration:\n  code: code\n  scoring_script: {script}\n"
+    )
+    before = snapshot(tmp_path)
+    code_, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code_ == 2 and out == "", out
+    assert err.startswith(f"error: The entry script {script} is not copied from {code}: {why}"), err
+    assert err.count("\n") == 1
+    assert snapshot(tmp_path) == before  # the sample's score.py is still there
+
+
+def test_a_v1_entry_script_its_source_directory_leaves_out_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_copy(tmp_path)
+    source = tmp_path / "input" / "src"
+    write(source / "entry.py", SCORE)
+    write(source / ".amlignore", "entry.py\n")
+    config = write(tmp_path / "input" / "ic.json", json.dumps({"entryScript": "entry.py", "sourceDirectory": "src"}))
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(config), "--into", str(app), "--no-check")
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: The entry script entry.py is not copied from {source}: the code folder's "), err
+    assert snapshot(tmp_path) == before

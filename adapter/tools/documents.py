@@ -5,9 +5,9 @@ ignore files, local.settings.json. Every read is bounded, because these files co
   (opening a pipe waits for a writer forever), and checked again on the open descriptor;
 - at most `MAX_BYTES` are read;
 - YAML is composed first and its aliases bounded before anything is built: a document whose aliases expand to more
-  than `MAX_NODES` nodes (the "billion laughs" alias bomb), nests deeper than `MAX_DEPTH` or refers to itself is
-  refused in milliseconds, where a plain `yaml.safe_load` hands back a structure that takes minutes and gigabytes
-  to print or walk;
+  than `MAX_NODES` nodes (the "billion laughs" alias bomb) or more than `MAX_EXPANDED_TEXT` of text (one long
+  string used many times), nests deeper than `MAX_DEPTH` or refers to itself is refused in milliseconds, where a
+  plain `yaml.safe_load` hands back a structure that takes minutes and gigabytes to print or walk;
 - an error is one sentence that says where (line, column) and never quotes the file: a `conda_file` that points at a
   private key must not put its lines on the terminal.
 """
@@ -27,6 +27,9 @@ MAX_BYTES = 1024 * 1024
 #: Nodes a YAML document may expand to, aliases counted as often as they are used: real deployment and conda files
 #: have a few hundred.
 MAX_NODES = 100_000
+#: Characters a YAML document may expand to (the lengths of its scalars, aliases counted as often as they are used): one
+#: long string used many times is a bomb of few nodes. Without aliases a document holds at most MAX_BYTES.
+MAX_EXPANDED_TEXT = 4 * 1024 * 1024
 MAX_DEPTH = 100
 #: What a parser's message may quote from the file: a character or a short token ('\t', '<stream end>'), never a
 #: line.
@@ -118,8 +121,11 @@ def parse_yaml(text: str, subject: str, name: str) -> object:
         loader.dispose()
 
 
-def _bounded(node: Any, subject: str, sizes: dict[int, tuple[int, int]], open_nodes: set[int]) -> tuple[int, int]:
-    """(expanded nodes, depth) of a composed node, each distinct node measured once; refused past the bounds."""
+def _bounded(
+    node: Any, subject: str, sizes: dict[int, tuple[int, int, int]], open_nodes: set[int]
+) -> tuple[int, int, int]:
+    """(expanded nodes, depth, expanded scalar characters) of a composed node, each distinct node measured once;
+    refused past the bounds."""
     key = id(node)
     if key in sizes:
         return sizes[key]
@@ -131,19 +137,26 @@ def _bounded(node: Any, subject: str, sizes: dict[int, tuple[int, int]], open_no
             children.extend(item if isinstance(item, tuple) else (item,))
     open_nodes.add(key)
     count, depth = 1, 1
+    text = len(node.value) if isinstance(node.value, str) else 0
     for child in children:
-        inner_count, inner_depth = _bounded(child, subject, sizes, open_nodes)
+        inner_count, inner_depth, inner_text = _bounded(child, subject, sizes, open_nodes)
         count += inner_count
         depth = max(depth, inner_depth + 1)
+        text += inner_text
         if count > MAX_NODES:
             raise DocumentError(
                 f"{subject} is refused: its aliases expand to more than {MAX_NODES:,} values (an alias bomb?)."
             )
+        if text > MAX_EXPANDED_TEXT:
+            raise DocumentError(
+                f"{subject} is refused: its aliases expand to more than {MAX_EXPANDED_TEXT // (1024 * 1024)} MB of "
+                "text (an alias bomb?)."
+            )
         if depth > MAX_DEPTH:
             raise DocumentError(f"{subject} is refused: it nests deeper than {MAX_DEPTH} levels.")
     open_nodes.discard(key)
-    sizes[key] = (count, depth)
-    return count, depth
+    sizes[key] = (count, depth, text)
+    return count, depth, text
 
 
 def _yaml_problem(ex: Any) -> str:

@@ -60,7 +60,9 @@ def _add(root: Path, name: str, path: Path, version: str | None, replace: bool, 
         return 1
     where = added.model.path.relative_to(root) / added.contents[0]
     verb = "Replaced" if added.model.version in bundled else "Added"
-    print(escape(f"{verb} {where} ({models.human_size(added.size)})."), file=out)
+    given = Path(os.path.abspath(path))
+    source = f", from {given.resolve()}, where {path} leads" if given.resolve() != given else ""
+    print(escape(f"{verb} {where} ({models.human_size(added.size)}{source})."), file=out)
     print(models.describe_model_dir(root), file=out)
     if (root / where / mlflow_model.MLMODEL).is_file():
         print(

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sys
 import time
 import traceback
@@ -26,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from adapter import host_config, models
+from adapter import models
 from adapter.paths import FUNCTION_APP_ROOT
 from adapter.settings import ConfigError, Settings
-from adapter.tools.check import distributions, environment, target, wheels
+from adapter.tools import terminal
+from adapter.tools.check import distributions, environment, local_settings, target, wheels
 from adapter.tools.check import imports as check_imports
 from adapter.tools.check import mlflow as check_mlflow
 from adapter.tools.check import package as check_package
@@ -65,6 +67,8 @@ class _State:
     check_wheels: bool = True
     #: Settings `local.settings.json` put into the environment.
     applied: list[str] = field(default_factory=list)
+    #: Settings of local.settings.json left out of the environment (`local_settings.reason`), with their values.
+    withheld: dict[str, str] = field(default_factory=dict)
     #: What the script's code loaded, warned and wrote while it ran; None until the import step.
     watch: check_watch.Watch | None = None
     #: Run the script in the environment built from requirements.txt.
@@ -128,21 +132,24 @@ def run(
 ) -> int:
     """The check of the app in `root`; `isolated`: the script runs in an environment built from requirements.txt
     alone, for the Function App's Python (else in this process)."""
-    applied = host_config.load_local_settings(root)
+    applied, withheld = local_settings.load(root)
     python, chosen = target.function_app_python(root, python)
     print(f"Checking the function app in {root} before publishing, for Python {python} ({chosen})", file=out)
     if applied:
-        print(f"(local.settings.json sets {', '.join(sorted(applied))})", file=out)
+        print(terminal.escape(f"(local.settings.json sets {', '.join(sorted(applied))})"), file=out)
+    for line in local_settings.describe(list(withheld)):
+        print(terminal.escape(line), file=out)
     print(file=out)
     state = _State(
-        root, python=python, check_wheels=check_wheels, applied=applied, isolated=isolated, step_timeout=step_timeout
-    )
+        root, python=python, check_wheels=check_wheels, applied=applied, isolated=isolated, step_timeout=step_timeout,
+        withheld=withheld,
+    )  # fmt: skip
     if isolated:  # the script's steps read the settings in the environment; the package steps need them here
         with contextlib.suppress(ConfigError):
             state.settings = Settings.from_env()
     steps: list[tuple[str, Callable[[_State], Outcome]]] = [
         ("Python version", _python),
-        ("app settings", lambda s: check_package.app_settings(s.root, s.applied)),
+        ("app settings", _app_settings),
     ]
     if isolated:
         steps.append(("environment from requirements.txt", _environment))
@@ -166,13 +173,19 @@ def run(
 
 def probe_child(root: Path, fd: int, python: str) -> int:
     """The script's steps, run by the environment's Python, each outcome a JSON line on `fd` (see probe.py)."""
-    host_config.load_local_settings(root)
+    local_settings.load(root)
     state = _State(root, python=python, check_wheels=False)
     with os.fdopen(fd, "w", encoding="utf-8") as pipe:
         for _, step in SCRIPT_STEPS:
             pipe.write(check_probe.encode(guarded(functools.partial(step, state))))
             pipe.flush()
     return 0
+
+
+def _app_settings(state: _State) -> Outcome:
+    """The settings Azure will not have, those left out of this check's environment included (Azure needs them)."""
+    env = {**os.environ, **state.withheld}
+    return check_package.app_settings(state.root, [*state.applied, *state.withheld], env)
 
 
 def _environment(state: _State) -> Outcome:
@@ -621,7 +634,10 @@ def _model_not_bundled(app_root: Path, name: str, version: int | None) -> str:
     else:
         held = ", ".join(f"{m.name} {m.version}" for m in bundled) or "nothing"
         found = f"{asked} asks for a model {name!r} the bundle does not have; it holds {held}"
-    add = f"python -m adapter models add {name} PATH" + (f" --version {version}" if version is not None else "")
+    # The name is the script's (code from a deployment): quoted, so the command runs nothing else when pasted.
+    add = f"python -m adapter models add {shlex.quote(name)} PATH" + (
+        f" --version {version}" if version is not None else ""
+    )
     return f"{found}. Bundle it with `{add}`, or ask for a bundled one (`python -m adapter models list`)."
 
 

@@ -7,9 +7,9 @@ which is published. uv builds it in seconds when it is installed (`pip install u
 environment's own pip does, more slowly.
 
 Nothing here builds or runs a package's code: installs are binary only (uv `--no-build`, pip
-`--only-binary=:all:`), and only named requirements reach the installer. Option lines (`-e DIR`, `--no-binary`),
-direct URLs other than wheels and local paths are left out, and said so: each could make an installer run a build
-backend, which is the package's code.
+`--only-binary=:all:`), and only named requirements reach the installer, run in an empty folder of its own. Option
+lines (`-e DIR`, `--no-binary`), direct URLs other than wheels, local paths and names of archives (`pkg.tgz`) are left
+out, and said so: each could make an installer run a build backend, which is the package's code.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,7 +167,12 @@ def _run(command: list[str], doing: str) -> None:
     env = clean_environment()
     env.pop("PIP_REQUIRE_VIRTUALENV", None)
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env)
+        # In an empty folder of its own: an installer looks for path-like requirements in the folder it runs in,
+        # which would otherwise be wherever check was started (the app, with the deployment's code in it).
+        with tempfile.TemporaryDirectory(prefix="adapter-install-") as scratch:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env, cwd=scratch
+            )
     except subprocess.TimeoutExpired:
         raise BuildFailed(f"{doing} took more than {INSTALL_TIMEOUT_S} s") from None
     except OSError as ex:

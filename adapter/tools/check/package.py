@@ -64,6 +64,10 @@ PATH_SETTINGS = ("AML_APP_ROOT", "AZUREML_MODEL_DIR")
 #: Where the package lands on the Function App.
 AZURE_APP_ROOT = "/home/site/wwwroot"
 _SECRET = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|CONNECTION|CREDENTIAL", re.IGNORECASE)
+#: What the settings command shows in place of a value, for the user to replace.
+SECRET_PLACEHOLDER = "<secret: set it yourself>"
+OUTSIDE_PLACEHOLDER = "<a folder in the package>"
+PLACEHOLDERS = (SECRET_PLACEHOLDER, OUTSIDE_PLACEHOLDER)
 SHOWN = 5
 LARGE_PACKAGE = 500 * 1024 * 1024
 
@@ -145,14 +149,22 @@ def settings_command(function_root: Path, values: Mapping[str, str]) -> str:
     Function App needs (platform settings and defaults left out), secrets as placeholders, app folders as the same
     folders under /home/site/wwwroot."""
     names = sorted(values, key=lambda n: (n != "AZUREML_ENTRY_SCRIPT", n))
-    assignments = [
-        f"{name}={_azure_value(function_root, name, values[name])}"
+    words = [
+        _assignment(name, _azure_value(function_root, name, values[name]))
         for name in names
         if _travels(function_root, name, values[name])
     ]
     return "az functionapp config appsettings set --name <APP_NAME> --resource-group <RESOURCE_GROUP> --settings " + (
-        " ".join(shlex.quote(a) if "<" not in a else f'"{a}"' for a in assignments)
+        " ".join(words)
     )
+
+
+def _assignment(name: str, value: str) -> str:
+    """`NAME=VALUE` as one shell word that runs nothing when pasted (values come from a deployment file: `$(...)`,
+    backquotes and `;` are quoted); only the adapter's own placeholders are shown in double quotes, to be replaced."""
+    if value in PLACEHOLDERS:
+        return shlex.quote(f"{name}=") + f'"{value}"'
+    return shlex.quote(f"{name}={value}")
 
 
 def _setting_line(function_root: Path, name: str, source: str, value: str) -> str:
@@ -160,7 +172,7 @@ def _setting_line(function_root: Path, name: str, source: str, value: str) -> st
     if name == "AZUREML_ENTRY_SCRIPT":
         fallback = "serves score.py, which is here" if (function_root / "score.py").is_file() else "finds no score.py"
         line += f": without it the Function App {fallback}, not {value}"
-    elif name in PATH_SETTINGS and _azure_value(function_root, name, value).startswith("<"):
+    elif name in PATH_SETTINGS and _azure_value(function_root, name, value) == OUTSIDE_PLACEHOLDER:
         line += f": {value} is outside the app folder, so it is not published"
     return line
 
@@ -168,13 +180,13 @@ def _setting_line(function_root: Path, name: str, source: str, value: str) -> st
 def _azure_value(function_root: Path, name: str, value: str) -> str:
     """The value to set on Azure: secrets as a placeholder, a folder of this app as the same folder there."""
     if _SECRET.search(name):
-        return "<secret: set it yourself>"
+        return SECRET_PLACEHOLDER
     if name in PATH_SETTINGS and value:
         path = Path(value).expanduser()
         path = path if path.is_absolute() else (function_root / path)
         path = Path(os.path.abspath(path))
         if not path.is_relative_to(function_root):
-            return "<a folder in the package>"
+            return OUTSIDE_PLACEHOLDER
         relative = path.relative_to(function_root).as_posix()
         return AZURE_APP_ROOT if relative == "." else f"{AZURE_APP_ROOT}/{relative}"
     return value

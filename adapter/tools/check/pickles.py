@@ -48,7 +48,7 @@ def scan(folder: Path) -> Needed:
             break
         try:
             modules, versions = read(path)
-        except OSError:
+        except (OSError, EOFError, MemoryError, zlib.error, lzma.LZMAError):  # truncated or corrupt: not read
             continue
         relative = path.relative_to(folder).as_posix()
         for module in modules:
@@ -67,6 +67,8 @@ def _files(folder: Path) -> Iterator[Path]:
 
 
 def read(path: Path) -> tuple[set[str], dict[str, str]]:
+    """The modules and versions a model file names, from at most MAX_BYTES of its (decompressed) pickle. A truncated
+    or corrupt compressed file raises (OSError, EOFError, zlib.error, lzma.LZMAError): `scan` leaves it unread."""
     with path.open("rb") as raw:
         head = raw.read(6)
         raw.seek(0)
@@ -93,8 +95,8 @@ def _decompressed(head: bytes, raw: IO[bytes]) -> IO[bytes] | None:
     if head[:6] == b"\xfd7zXZ\x00" or head[:3] == b"\x5d\x00\x00":
         return cast(IO[bytes], lzma.LZMAFile(raw))
     if head[:1] == b"\x78":  # joblib's zlib files
-        try:
-            return io.BytesIO(zlib.decompress(raw.read(MAX_BYTES)))
+        try:  # at most MAX_BYTES out, as the streams above are read: a few KB of zeros can expand to gigabytes
+            return io.BytesIO(zlib.decompressobj().decompress(raw.read(MAX_BYTES), MAX_BYTES))
         except zlib.error:
             return None
     if head[:6] == b"ZF0x00" or head.startswith(b"ZF"):  # joblib's old zlib container

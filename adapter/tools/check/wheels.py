@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapter.tools import archives
 from adapter.tools.check.imports import logical_lines, normalize
 from adapter.tools.check.report import Outcome
 
@@ -171,7 +172,13 @@ def installable(requirements: Path, python: str) -> tuple[list[str], list[str]]:
             left_out.append(f"{line} (an option line: the check installs named requirements, wheels only)")
         elif _WHEEL_URL.match(line):
             kept.append(line)
-        elif "://" in line or "@" in line or line.startswith((".", "/", "~")) or not _NAMED.match(line):
+        elif (
+            "://" in line
+            or "@" in line
+            or line.startswith((".", "/", "~"))
+            or archives.is_archive(line)  # `pkg.tgz` names a file pip would build
+            or not _NAMED.match(line)
+        ):
             left_out.append(f"{line} (a URL or path: installing it could run its build, so the check does not)")
         else:
             kept.append(line)
@@ -193,7 +200,7 @@ def resolve(requirements: Path, python: str, pip: tuple[str, ...] = (sys.executa
     missing: list[Missing] = []
     with tempfile.TemporaryDirectory(prefix="adapter-wheels-") as scratch:
         for _ in range(MAX_RUNS):
-            done, report = _pip(pip, lines, python, Path(scratch), requirements.parent)
+            done, report = _pip(pip, lines, python, Path(scratch))
             if isinstance(done, str):
                 return Resolution(python, missing=tuple(missing), unknown=done)
             if done.returncode == 0:
@@ -309,7 +316,7 @@ def _previous(python: str) -> str | None:
 
 
 def _pip(
-    pip: tuple[str, ...], lines: list[str], python: str, scratch: Path, cwd: Path
+    pip: tuple[str, ...], lines: list[str], python: str, scratch: Path
 ) -> tuple[subprocess.CompletedProcess[str] | str, dict[str, Any]]:
     filtered, report = scratch / "requirements.txt", scratch / "report.json"
     filtered.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
@@ -335,7 +342,8 @@ def _pip(
     ]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     try:
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+        # In a folder of its own: pip looks for a path-like requirement in the folder it runs in, never the app's.
+        done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
     except FileNotFoundError:
         return f"{pip[0]} is not there to run pip", {}
     except subprocess.TimeoutExpired:

@@ -7,14 +7,16 @@ they are kept), App Service reads `WEBSITE_*` (`WEBSITE_RUN_FROM_PACKAGE` decide
 does would take over the Function App it is imported into, so they are refused, each with its reason, and written
 nowhere: not into local.settings.json, not into the printed `az` command.
 
-The rest are written as given. Those that change how programs start (`LD_PRELOAD`, `PYTHONPATH`, `PIP_INDEX_URL`)
-are still the deployment's settings, but `check` at the end of an import runs without them: they would act on the
-tools of this machine, not only on the user's script.
+The rest are written as given. Those that change how programs start or where the installers fetch from
+(`LD_PRELOAD`, `PYTHONPATH`, `PIP_INDEX_URL`) are still the deployment's settings, but `check` runs without them
+(`adapter.tools.check.local_settings`): they would act on the tools of this machine, not only on the user's script.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from adapter.tools.check import local_settings
 
 #: Name prefixes the platform owns (compared without case, as App Service compares setting names), with why.
 PLATFORM = (
@@ -28,9 +30,6 @@ PLATFORM = (
     ("APPLICATIONINSIGHTS_", "where the Function App's logs and telemetry go: set it on the Function App"),
     ("APPINSIGHTS_", "where the Function App's logs and telemetry go: set it on the Function App"),
 )
-#: Variables that change how programs start or where tools fetch from: kept out of `check`'s environment.
-PROCESS_PREFIXES = ("LD_", "DYLD_", "PYTHON", "PIP_", "UV_", "GIT_", "CONDA")
-PROCESS_NAMES = frozenset({"PATH", "BASH_ENV", "ENV", "HOME", "SHELL", "IFS", "PS4", "PROMPT_COMMAND", "BROWSER"})
 
 
 @dataclass
@@ -57,13 +56,7 @@ def platform_reason(name: str) -> str | None:
     return next((reason for prefix, reason in PLATFORM if upper.startswith(prefix)), None)
 
 
-def for_check(settings: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """(the settings `check` runs with, the names left out because they change how this machine's programs start)."""
-    kept, left_out = {}, []
-    for name, value in settings.items():
-        upper = name.upper()
-        if upper in PROCESS_NAMES or upper.startswith(PROCESS_PREFIXES):
-            left_out.append(name)
-        else:
-            kept[name] = value
-    return kept, left_out
+def for_check(settings: dict[str, str]) -> dict[str, str]:
+    """The settings `check` runs with: without those that act on this machine's programs (`local_settings.reason`),
+    which check names when it finds them in local.settings.json."""
+    return {name: value for name, value in settings.items() if local_settings.reason(name) is None}

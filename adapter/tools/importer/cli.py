@@ -19,6 +19,7 @@ import filecmp
 import json
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from adapter.tools.check.wheels import default_python
 from adapter.tools.importer import app_settings, identity, layout, manifest, resolve
 from adapter.tools.importer import mlflow as mlflow_deps
 from adapter.tools.importer import requirements as conda_deps
-from adapter.tools.importer.deployment_file import AmlDeployment, ModelSource, Refused, read
+from adapter.tools.importer.deployment_file import AmlDeployment, Environment, ModelSource, Refused, read
 from adapter.tools.importer.layout import listed as _listed
 
 DEFAULT_LOCAL_SETTINGS: dict[str, Any] = {"IsEncrypted": False, "Values": {"FUNCTIONS_WORKER_RUNTIME": "python"}}
@@ -209,6 +210,13 @@ def _plan_code(plan: Plan, replace: bool) -> None:
         if deployment.code_as is not None:
             layout.check_folder_name(deployment.code_as, f"The source directory {deployment.code}")
         sources, dotted = layout.code_files(deployment.code)
+        entry = deployment.settings["AZUREML_ENTRY_SCRIPT"]
+        entry = entry.removeprefix(f"{deployment.code_as}/") if deployment.code_as else entry
+        if entry not in {relative for _, relative in sources}:  # else the app would serve no script at all
+            raise Refused(
+                f"The entry script {entry} is not copied from {deployment.code}: "
+                f"{layout.not_copied(deployment.code, entry)}."
+            )
         if dotted:
             plan.notes.append(
                 f"Not copied: {_listed(dotted)} (dot-files and dot-folders are never imported, since tools act on "
@@ -216,7 +224,8 @@ def _plan_code(plan: Plan, replace: bool) -> None:
             )
     else:
         assert deployment.single_file is not None
-        sources = [(deployment.single_file, deployment.single_file.name)]
+        # Read where a link inside the deployment's folder leads (copying never follows a link itself).
+        sources = [(deployment.single_file.resolve(), deployment.single_file.name)]
     prefix = f"{deployment.code_as}/" if deployment.code_as else ""
     owned, blocked, differing = [], [], []
     for source, relative in sources:
@@ -520,13 +529,13 @@ def report(plan: Plan, out: TextIO) -> None:
         source = deployment.code or deployment.single_file
         where = f"{deployment.code_as}/" if deployment.code_as else "the app root"
         counts = f"{len(plan.copies)} file(s) copied" + (f", {plan.unchanged} already there" if plan.unchanged else "")
-        say(f"Code: {source} -> {where} ({counts}).")
+        say(f"Code: {_resolved(source)} -> {where} ({counts}).")
     if plan.overwritten:
         say(f"  overwritten: {_listed(plan.overwritten)}")
     say(f"Entry script: {deployment.settings['AZUREML_ENTRY_SCRIPT']}")
     for model, _ in plan.models:
         assert model.path is not None
-        say(f"Model: {model.path} -> {models.BUNDLE}/{model.name}/{model.version}/{model.path.name}")
+        say(f"Model: {_resolved(model.path)} -> {models.BUNDLE}/{model.name}/{model.version}/{model.path.name}")
     for bundled in plan.already_bundled:
         say(f"Model: {bundled} is already bundled, unchanged.")
     if not deployment.models:
@@ -546,18 +555,30 @@ def report(plan: Plan, out: TextIO) -> None:
         say(f"WARNING: {warning}")
 
 
+def _resolved(path: Path | None) -> str:
+    """A source as the deployment names it, and where it really is when a symlink leads there (inside the deployment
+    file's folder: deployment_file refuses the others), so what was copied is never hidden behind a link's name."""
+    real = path.resolve() if path is not None else None
+    return f"{path} (resolved: {real})" if real is not None and real != path else str(path)
+
+
 def _report_registered(plan: Plan, say: Any) -> None:
+    """The commands that fetch each registered model: every value from the deployment quoted for the shell (its
+    names were checked against AML's rule already), only the <PLACEHOLDERS> left for the user to replace."""
+    q = shlex.quote
     for model in plan.registered:
-        version = model.version or "<VERSION>"
+        version = q(str(model.version)) if model.version else "<VERSION>"
+        name = q(model.name)
         say()
         say(f"WARNING: the model {model.reference} is not on this machine, so it is not bundled yet. Fetch it:")
         if model.label:
-            say(f"  az ml model show --name {model.name} --label {model.label} --query version  # its version")
-        scope = f"--registry-name {model.registry}" if model.registry else "--resource-group <RG> --workspace-name <WS>"
-        say(f"  az ml model download --name {model.name} --version {version} --download-path ./downloaded {scope}")
-        held = f"./downloaded/{model.name}/<FILE_OR_FOLDER>"
+            say(f"  az ml model show --name {name} --label {q(model.label)} --query version  # its version")
+        registry = f"--registry-name {q(model.registry)}" if model.registry else ""
+        scope = registry or "--resource-group <RG> --workspace-name <WS>"
+        say(f"  az ml model download --name {name} --version {version} --download-path ./downloaded {scope}")
+        folder = q(f"./downloaded/{model.name}/")
         say(f"then bundle the file or folder the download holds (under ./downloaded/{model.name}/):")
-        say(f"  python -m adapter models add {model.name} {held} --version {version}")
+        say(f"  python -m adapter models add {name} {folder}<FILE_OR_FOLDER> --version {version}")
 
 
 def _report_requirements(plan: Plan, say: Any) -> None:
@@ -566,7 +587,7 @@ def _report_requirements(plan: Plan, say: Any) -> None:
     say()
     if merged is None or converted is None:
         if environment.registered:
-            _report_registered_environment(environment.registered, say)
+            _report_registered_environment(environment, say)
         elif environment.image:
             say(
                 f"requirements.txt: unchanged; the environment is the image {environment.image} without a conda file, "
@@ -593,18 +614,18 @@ def _report_requirements(plan: Plan, say: Any) -> None:
         say(f"  assumed to have the same name on PyPI as on conda: {', '.join(converted.assumed)}")
 
 
-def _report_registered_environment(reference: str, say: Any) -> None:
-    match = re.fullmatch(r"azureml:(?://registries/([^/]+)/environments/([^/]+).*|([^:@/]+)[:@](.+))", reference)
-    if match and match.group(1):
-        shown = f"az ml environment show --name {match.group(2)} --registry-name {match.group(1)}"
-    elif match:
-        shown = f"az ml environment show --name {match.group(3)} --version {match.group(4)} --resource-group <RG> "
-        shown += "--workspace-name <WS>"
-    else:
+def _report_registered_environment(environment: Environment, say: Any) -> None:
+    q = shlex.quote
+    if environment.name is None:
         shown = "az ml environment show ..."
+    else:
+        shown = f"az ml environment show --name {q(environment.name)}"
+        shown += f" --version {q(environment.version)}" if environment.version else ""
+        registry = f" --registry-name {q(environment.registry)}" if environment.registry else ""
+        shown += registry or " --resource-group <RG> --workspace-name <WS>"
     say(
-        f"requirements.txt: unchanged; the environment {reference} is registered in AML, not described here. See its "
-        f"dependencies with `{shown}` and add them to requirements.txt."
+        f"requirements.txt: unchanged; the environment {environment.registered} is registered in AML, not described "
+        f"here. See its dependencies with `{shown}` and add them to requirements.txt."
     )
 
 
@@ -690,13 +711,11 @@ def _check(plan: Plan, out: TextIO) -> int:
     written, for the Python chosen; its verdict is its own line (the import itself has succeeded)."""
     from adapter.tools.check import cli as check
 
-    settings, left_out = app_settings.for_check(plan.deployment.settings)
-    os.environ.update(settings)
+    # The deployment's settings win over the shell's (a stale AZUREML_ENTRY_SCRIPT), except those check never takes
+    # from local.settings.json; check names them.
+    os.environ.update(app_settings.for_check(plan.deployment.settings))
     print(file=out)
     print("Running python -m adapter check (in an environment built from requirements.txt alone):", file=out)
-    if left_out:
-        shown = terminal.escape(", ".join(left_out))
-        print(f"(without {shown}: they change how programs start on this machine, not only the script)", file=out)
     code = check.run(plan.target, out, isolated=True)  # the Python import chose, from its manifest
     print(file=out)
     if code:

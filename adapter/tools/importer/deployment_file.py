@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapter import mlflow_model, models
+from adapter import host_config, mlflow_model, models
 from adapter.tools import documents
 
 V2_SCHEMAS = ("managedOnlineDeployment", "kubernetesOnlineDeployment")
@@ -42,7 +42,11 @@ class Environment:
     #: Conda dependencies written into the deployment file itself (an InferenceConfig's `condaDependencies`).
     inline: object = None
     pip_files: list[Path] = field(default_factory=list)
+    #: A registered environment (`azureml:NAME:VERSION`), and its parts when import reads its form.
     registered: str | None = None
+    name: str | None = None
+    version: str | None = None
+    registry: str | None = None
     image: str | None = None
 
 
@@ -194,7 +198,7 @@ def _v2_code(path: Path, config: dict[str, Any]) -> tuple[Path, dict[str, str]]:
             f"{path}: code_configuration.code is a registered code asset ({code}); point it at the local folder "
             "holding the scoring script."
         )
-    code_dir = _folder(base, code, "code_configuration.code")
+    code_dir = _folder(base, code, "code_configuration.code", path)
     entry = _file_inside(code_dir, script, "code_configuration.scoring_script")
     return code_dir, {"AZUREML_ENTRY_SCRIPT": entry}
 
@@ -225,10 +229,11 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
     if not isinstance(where, str) or not where:
         raise Refused(f"{path}: model has no path, so there is nothing to bundle.")
     if where.startswith("azureml:") or "://" in where:
-        name = str(model.get("name") or "MODEL")
+        name = _name(str(model.get("name") or "MODEL"), path)
         version = model.get("version")
         return [ModelSource(name, _version(version, path) if version is not None else None, reference=where)]
     local = base / where
+    _not_linked_out(base, where, "model.path", path)
     if not local.exists():
         raise Refused(f"{path}: model.path {where} does not exist (looked for {local}).")
     if not (local.is_file() or local.is_dir()):
@@ -245,17 +250,54 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
 def _registered(reference: str, path: Path) -> ModelSource:
     """`azureml:NAME:VERSION`, `azureml:NAME@LABEL`, `azureml://registries/REG/models/NAME/versions/V`, or the full
     ARM id `azureml:/subscriptions/.../models/NAME/versions/V`."""
-    full = re.fullmatch(r"azureml:/*(?:.*/)?(?:registries/([^/]+)/)?models/([^/]+)/versions/([^/]+)", reference)
+    full = re.fullmatch(r"azureml:/*(?:.*?/)??(?:registries/([^/]+)/)?models/([^/]+)/versions/([^/]+)", reference)
     if full:
-        registry = full.group(1) if "registries/" in reference else None
-        return ModelSource(full.group(2), _version(full.group(3), path), reference=reference, registry=registry)
+        registry, name, version = _names(path, f"model {reference}", *full.groups())
+        return ModelSource(_name(name, path), _version(version, path), reference=reference, registry=registry)
     labelled = re.fullmatch(r"azureml:([^:@/]+)@([^:@/]+)", reference)
     if labelled:
-        return ModelSource(labelled.group(1), None, reference=reference, label=labelled.group(2))
+        name, label = _names(path, f"model {reference}", *labelled.groups())
+        return ModelSource(_name(name, path), None, reference=reference, label=label)
     short = re.fullmatch(r"azureml:([^:@/]+):([^:@/]+)", reference)
     if short:
-        return ModelSource(short.group(1), _version(short.group(2), path), reference=reference)
+        return ModelSource(_name(short.group(1), path), _version(short.group(2), path), reference=reference)
     raise Refused(f"{path}: model {reference} is not a model reference import reads (azureml:NAME:VERSION).")
+
+
+def _registered_environment(reference: str, path: Path) -> Environment:
+    """`azureml:NAME:VERSION`, `azureml:NAME@LABEL`, `azureml://registries/REG/environments/NAME[/versions/V]` or an
+    ARM id; another form is kept as it is, and named without its parts."""
+    found = Environment(registered=reference)
+    full = re.fullmatch(
+        r"azureml:/*(?:.*?/)??(?:registries/([^/]+)/)?environments/([^/]+)(?:/(?:versions|labels)/([^/]+))?/?",
+        reference,
+    )
+    short = re.fullmatch(r"azureml:([^:@/]+)[:@](.+)", reference)
+    if full:
+        found.registry, found.name, found.version = _names(path, f"environment {reference}", *full.groups())
+    elif short:
+        found.name, found.version = _names(path, f"environment {reference}", *short.groups())
+    return found
+
+
+def _names(path: Path, what: str, *parts: str | None) -> tuple[str | None, ...]:
+    """Names, versions, labels and registries read from a reference, each checked against AML's name rule: they
+    are printed into the `az ml` and `models add` commands to run, where `m$(touch x)` would run."""
+    for part in parts:
+        if part is not None and not models.NAME_RULE.fullmatch(part):
+            raise Refused(
+                f"{path}: {what}: {part!r} is not an AML name (a letter or digit, then letters, digits, '-', '_' "
+                "and '.'), so it is not put into the commands import prints."
+            )
+    return parts
+
+
+def _name(name: str | None, path: Path) -> str:
+    assert name is not None
+    try:
+        return models.check_name(name)
+    except models.BundleError as ex:
+        raise Refused(f"{path}: {ex}") from None
 
 
 def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
@@ -263,7 +305,7 @@ def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
         return Environment()
     if isinstance(environment, str):
         if environment.startswith("azureml:"):
-            return Environment(registered=environment)
+            return _registered_environment(environment, path)
         raise Refused(f"{path}: environment must be azureml:NAME:VERSION or a mapping, not {environment!r}.")
     if not isinstance(environment, dict):
         raise Refused(f"{path}: environment must be azureml:NAME:VERSION or a mapping.")
@@ -275,7 +317,7 @@ def _v2_environment(base: Path, environment: object, path: Path) -> Environment:
         found.conda_file = _existing_file(base, conda.removeprefix("file:"), "environment.conda_file", path)
     build = environment.get("build")
     if isinstance(build, dict) and isinstance(build.get("path"), str):
-        context = _folder(base, build["path"], "environment.build.path")
+        context = _folder(base, build["path"], "environment.build.path", path)
         if (context / "requirements.txt").is_file():  # what a build context's Dockerfile usually pip-installs
             found.pip_files.append(context / "requirements.txt")
     return found
@@ -293,7 +335,7 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
     if source:
         if not isinstance(source, str):
             raise Refused(f"{path}: sourceDirectory must be a path.")
-        code_dir = _folder(base, source, "sourceDirectory")
+        code_dir = _folder(base, source, "sourceDirectory", path)
         # As AML v1 builds the image: the source directory keeps its name under the app root and is put on
         # sys.path; the entry script is relative to it.
         code_as = code_dir.resolve().name
@@ -318,7 +360,12 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
                 folder, python["condaDependenciesFile"], "condaDependenciesFile", path
             )
         elif described.get("name") and not python:
-            environment.registered = f"azureml:{described['name']}:{described.get('version') or 1}"
+            registered = _registered_environment(f"azureml:{described['name']}:{described.get('version') or 1}", path)
+            environment.registered, environment.name, environment.version = (
+                registered.registered,
+                registered.name,
+                registered.version,
+            )
         if isinstance(python, dict) and python.get("userManagedDependencies"):
             notes.append(
                 "The environment manages its own dependencies (userManagedDependencies): list what the script "
@@ -345,8 +392,9 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
     )
 
 
-def _folder(base: Path, relative: str, what: str) -> Path:
+def _folder(base: Path, relative: str, what: str, path: Path) -> Path:
     folder = base / relative
+    _not_linked_out(base, relative, what, path)
     if not folder.is_dir():
         raise Refused(f"{what} {relative} is not a folder (looked for {folder}).")
     return Path(os.path.abspath(folder))
@@ -354,11 +402,46 @@ def _folder(base: Path, relative: str, what: str) -> Path:
 
 def _existing_file(base: Path, relative: str, what: str, path: Path) -> Path:
     file = base / relative
+    _not_linked_out(base, relative, what, path)
     if os.path.exists(file) and not file.is_file():
         raise Refused(f"{path}: {what} {relative} is not a regular file (looked for {file}); it is not opened.")
     if not file.is_file():
         raise Refused(f"{path}: {what} {relative} does not exist (looked for {file}).")
     return Path(os.path.abspath(file))
+
+
+def _not_linked_out(base: Path, relative: str, what: str, path: Path) -> None:
+    """Refuse `relative` (from `base`) when a symlink on its way leads out of the deployment file's folder.
+
+    trees.walk checks what is inside a code or model folder; this checks the path to it. A `code -> ~/.ssh` link
+    beside the deployment file would otherwise copy the keys into the app, named as an innocent folder. A path the
+    file spells out (`../../shared/src`, `/data/model`) stays allowed: it shows in the file and in the report. Links
+    above the deployment file's own folder (`/tmp` on macOS) are the machine's, not the deployment's.
+    """
+    boundary = path.parent.resolve()
+    ancestors = {*Path(os.path.abspath(path.parent)).parents, *boundary.parents}
+    written = Path(relative)
+    current = Path(written.anchor) if written.is_absolute() else base.resolve()
+    links: list[Path] = []
+    for part in written.parts[1:] if written.is_absolute() else written.parts:
+        if part == "..":
+            current = current.parent
+            continue
+        step = current / part
+        if step.is_symlink():
+            if step not in ancestors:
+                links.append(step)
+            try:
+                current = step.resolve(strict=False)
+            except (OSError, RuntimeError):  # a loop: nothing there to copy; the existence checks say so
+                return
+        else:
+            current = step
+    if links and not current.is_relative_to(boundary):
+        raise Refused(
+            f"{path}: {what} {relative} leads through the symlink {links[0]} to {current}, outside {path.parent}: "
+            "a link there would copy whatever it points at (your keys) into the app; give the real path instead."
+        )
 
 
 def _file_inside(folder: Path, relative: str, what: str) -> str:
@@ -381,7 +464,11 @@ def _variables(variables: object, what: str, path: Path) -> dict[str, str]:
     for name, value in variables.items():
         if not isinstance(name, str) or not name or "=" in name or not name.isprintable():
             raise Refused(f"{path}: {what} has a name that is not a variable name: {name!r}.")
-        out[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        why = host_config.unsettable(name, text)
+        if why is not None:  # it would be written, then fail every later check and func start
+            raise Refused(f"{path}: {what}: the setting {name!r} {why}.")
+        out[name] = text
     return out
 
 

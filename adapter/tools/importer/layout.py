@@ -97,6 +97,22 @@ def code_files(code: Path) -> tuple[list[tuple[Path, str]], list[str]]:
     return tree.files, dotted
 
 
+def not_copied(code: Path, relative: str) -> str:
+    """Why the file `relative` (posix, in the code folder) is not among `code_files`, and what to do: the end of a
+    sentence."""
+    parts = relative.split("/")
+    skipped = next((part for part in parts if part in NOT_COPIED), None)
+    if skipped is not None:
+        return f"{skipped} is never copied (version control, caches and virtual environments are not code); move it"
+    dotted = next((part for part in parts if part.startswith(".")), None)
+    if dotted is not None:
+        return (
+            f"{dotted} is a dot-name, and dot-files and dot-folders are never imported (tools act on them); rename it"
+        )
+    used = next((name for name in IGNORE_FILES if (code / name).is_file()), IGNORE_FILES[0])
+    return f"the code folder's {used} leaves it out, as AML leaves it out of the upload; take it off that list"
+
+
 def _ignore_rules(code: Path) -> FuncIgnore | None:
     """The first of .amlignore and .gitignore in the code folder, as AML applies it when uploading the code."""
     for path in map(code.joinpath, IGNORE_FILES):

@@ -2,15 +2,18 @@
 specifiers and environment markers (PEP 508), and nothing else.
 
 pip reads much more from a requirements file: options (`--extra-index-url`, `--no-binary :all:`, `--trusted-host`),
-includes (`-r FILE`), editables and URLs (`-e git+https://...`, `name @ https://...`, which build and run the package's
-code at install), and options after a requirement (`numpy --install-option=...`). A deployment's environment is not
-trusted with any of them, and a line break inside one entry would write several lines. Such lines are listed as not
-carried over; the user can still pass any line on the command line (`import --pip LINE`), and then it is shown.
+includes (`-r FILE`), editables, URLs and local archives (`-e git+https://...`, `name @ https://...`, `pkg.tgz`,
+which build and run the package's code at install), and options after a requirement (`numpy --install-option=...`).
+A deployment's environment is not trusted with any of them, and a line break inside one entry would write several
+lines. Such lines are listed as not carried over; the user can still pass any line on the command line
+(`import --pip LINE`), and then it is shown.
 """
 
 from __future__ import annotations
 
 import re
+
+from adapter.tools import archives
 
 NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 VERSION = r"[A-Za-z0-9.*+!_-]+"
@@ -41,6 +44,11 @@ def problem(line: str) -> str | None:
         return "a pip option or include, which only a line you pass yourself (--pip) may be"
     if "://" in stripped or re.match(rf"{NAME}\s*(\[[^\]]*\])?\s*@", stripped):
         return "a URL requirement (its code is built and run at install), which only a line you pass (--pip) may be"
+    if archives.is_archive(stripped):
+        return (
+            "a local archive (pip builds it from the folder it runs in, running its setup.py), which only a line you "
+            "pass (--pip) may be"
+        )
     if any(token.startswith("-") for token in stripped.split()):
         return "it carries pip options, which only a line you pass yourself (--pip) may"
     match = REQUIREMENT.fullmatch(stripped)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapter.tools import documents, terminal
+from adapter.tools import archives, documents, terminal
 from adapter.tools.check import wheels
 from adapter.tools.importer import requirement_lines
 
@@ -277,10 +277,8 @@ def _shown(line: str) -> str:
 
 
 def _is_local(line: str) -> bool:
-    """`./wheels/x.whl`, `../pkg`, `/abs/path`, `file:...`: paths on the machine that built the AML image."""
-    return line.startswith((".", "/", "file:", "~")) or (
-        "://" not in line and line.endswith((".whl", ".tar.gz", ".zip")) and "@" not in line
-    )
+    """`./wheels/x.whl`, `../pkg`, `/abs/path`, `file:...`, `pkg.tgz`: paths on the machine that built the AML image."""
+    return line.startswith((".", "/", "file:", "~")) or ("://" not in line and archives.is_archive(line))
 
 
 @dataclass
