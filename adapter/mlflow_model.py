@@ -11,11 +11,19 @@ model has it); it is imported only here, only when an MLmodel is read.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapter import paths
+
+logger = logging.getLogger("adapter")
+
 MLMODEL = "MLmodel"
+#: The most of an MLmodel file and of a saved input example that is read: both are read when the script is imported,
+#: and are kilobytes (a signature of thousands of columns stays well under this).
+READ_LIMIT = 16 << 20
 #: AML's name for its MLflow scoring script (AZUREML_ENTRY_SCRIPT in its MLflow images): naming it when the app has
 #: no file of that name selects the adapter's own.
 ENTRY_SCRIPT_NAME = "mlflow_score_script.py"
@@ -139,7 +147,9 @@ class MLmodel:
         return others[0] if others else None
 
     def example_value(self) -> Any:
-        """The saved input example as JSON, or None (no example, or one that cannot be read)."""
+        """The saved input example as JSON, or None (no example, or one that cannot be read, which is logged: the
+        schema then comes from the signature). Read as a regular file only, and at most READ_LIMIT bytes: a named
+        pipe there would hang the script's import, and with it every request, forever."""
         info = self.input_example or {}
         where = info.get("artifact_path")
         if not isinstance(where, str):
@@ -148,8 +158,14 @@ class MLmodel:
         if not path.is_relative_to(self.folder.resolve()):
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = paths.read_regular_file(path, READ_LIMIT + 1)
+            if len(data) > READ_LIMIT:
+                raise ValueError(f"it is larger than {READ_LIMIT >> 20} MiB")
+            return json.loads(data.decode("utf-8"))
+        except (OSError, ValueError) as ex:
+            logger.warning(
+                "The model's input example %s cannot be read (%s); the schema comes from its signature", where, ex
+            )
             return None
 
 
@@ -195,7 +211,10 @@ def read(folder: Path) -> MLmodel:
             "requirements.txt."
         ) from None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = paths.read_regular_file(path, READ_LIMIT + 1)
+        if len(text) > READ_LIMIT:
+            raise MLflowModelError(f"{path} is larger than {READ_LIMIT >> 20} MiB; it is not an MLmodel file.")
+        data = yaml.safe_load(text.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as ex:
         raise MLflowModelError(f"{path} cannot be read ({ex}).") from None
     except yaml.YAMLError as ex:

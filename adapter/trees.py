@@ -2,7 +2,8 @@
 
 A symlink to a file inside the folder is copied as that file (Hugging Face caches link snapshots to their blobs that
 way); a symlink that leads out of the folder, to a folder or to nothing is refused, as is anything that is not a
-regular file or a folder (a named pipe would stop the copy, waiting for a writer). Files are opened without following
+regular file or a folder (a named pipe would stop the copy, waiting for a writer), as is a folder that cannot be
+listed (its files would be missing from the copy, which would still look complete). Files are opened without following
 a link and without waiting, and checked to be regular files again once open, so a file swapped for a link or a pipe
 after the walk is refused too, never copied.
 """
@@ -37,9 +38,16 @@ class Tree:
     #: Named pipes, sockets, devices.
     special: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Folders that could not be listed (`./` for the folder itself), with why; what they hold was not walked.
+    unreadable: list[str] = field(default_factory=list)
 
     def problem(self, shown: Callable[[list[str]], str]) -> str | None:
         """What makes the folder uncopyable, as the end of a sentence, or None."""
+        if self.unreadable:
+            return (
+                f"has folders that cannot be read: {shown(self.unreadable)}; a copy would leave out what they hold, so "
+                "nothing is copied. Make them readable (or remove them) and try again"
+            )
         if self.links:
             return (
                 f"has symlinks to folders, to nowhere or out of it: {shown(self.links)}; replace them with the files "
@@ -52,10 +60,17 @@ class Tree:
 
 
 def walk(root: Path, skip: Skip | None = None) -> Tree:
-    """Everything under `root` (a folder), without following symlinks; `skip` leaves entries out."""
+    """Everything under `root` (a folder), without following symlinks; `skip` leaves entries out. A folder that cannot
+    be listed is recorded in `unreadable` (os.walk would otherwise skip it without a word)."""
     real_root = root.resolve()
     tree = Tree(root)
-    for parent, dirs, files in os.walk(root):
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if isinstance(error.filename, str) else root
+        relative = where.relative_to(root).as_posix() if where.is_relative_to(root) else str(where)
+        tree.unreadable.append(f"{relative}/ ({error.strerror or type(error).__name__})")
+
+    for parent, dirs, files in os.walk(root, onerror=unreadable):
         base = Path(parent).relative_to(root)
         kept = []
         for name in sorted(dirs):

@@ -539,3 +539,23 @@ def test_numeric_tables_keep_exactly_the_rows_the_row_by_row_path_keeps(kind: st
         expected = data_collection.record_text(head, one_by_one, cap, "MAX_CHARS")
         assert data_collection.record_text(head, batched, cap, "MAX_CHARS") == expected, cap
         json.loads(expected)
+
+
+@pytest.mark.parametrize(
+    ("env", "asked"),
+    [
+        ({}, False),
+        ({"AML_DATA_COLLECTION_LOG": "true"}, True),
+        ({"AML_DATA_COLLECTION_LOG": "1"}, True),
+        ({"AML_DATA_COLLECTION_LOG": "false"}, False),
+        ({"AML_DATA_COLLECTION_LOG": " "}, False),
+        ({"AML_DATA_COLLECTION_DIR": "collected"}, True),
+        ({"AML_DATA_COLLECTION_LOG": "false", "AML_DATA_COLLECTION_DIR": "collected"}, True),
+        ({"AML_DATA_COLLECTION_SAMPLE_RATE": "0.5"}, False),
+    ],
+)
+def test_collection_is_asked_for_by_turning_the_log_on_or_naming_a_folder(env: dict[str, str], asked: bool) -> None:
+    """What makes the no-code MLflow script collect (docs/mlflow.md): collection is on by default for a score.py,
+    but AML's MLflow script collects nothing unless the deployment's data_collector enables it."""
+    assert data_collection.requested(env) is asked
+    assert Config.from_env(env).log is ("false" not in env.get("AML_DATA_COLLECTION_LOG", ""))  # defaults unchanged

@@ -651,3 +651,51 @@ def test_code_that_funcignore_leaves_out_of_the_package_is_warned_about(
         "WARNING: .funcignore leaves copied code out of the published package: scripts/util.py. The script cannot use "
         "it on Azure: move it to another folder or change .funcignore." in out
     )
+
+
+NO_CODE_HEAD = V2_HEAD + "model:\n  name: m\n  path: model\n  type: mlflow_model\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "collector", "written"),
+    [
+        # AML's MLflow script collects only what data_collector enables, so the adapter's is asked to.
+        (NO_CODE_HEAD, "collections:\n    model_inputs:\n      enabled: 'True'\n    model_outputs:\n"
+         "      enabled: 'True'\n  sampling_rate: 0.25\n",
+         {"AML_DATA_COLLECTION_LOG": "true", "AML_DATA_COLLECTION_SAMPLE_RATE": "0.25"}),
+        (NO_CODE_HEAD, "collections:\n    model_inputs:\n      enabled: true\n", {"AML_DATA_COLLECTION_LOG": "true"}),
+        (NO_CODE_HEAD, "collections:\n    model_inputs:\n      enabled: 'False'\n", {}),
+        (NO_CODE_HEAD, "collections:\n    request:\n      enabled: 'True'\n", {}),  # payload logging: not the script's
+        (NO_CODE_HEAD, None, {}),
+        # A score.py collects what it calls collect() on, collection being on by default: nothing to write.
+        (V2_HEAD + CODE, "collections:\n    model_inputs:\n      enabled: 'True'\n", {}),
+    ],
+)  # fmt: skip
+def test_import_asks_for_collection_where_the_deployment_enables_the_mlflow_scripts_collections(
+    tmp_path: Path, head: str, collector: str | None, written: dict[str, str]
+) -> None:
+    from adapter.tools.importer import deployment_file
+
+    write(tmp_path / "model" / "MLmodel", "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n")
+    write(tmp_path / "code" / "score.py", "def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    path = write(tmp_path / "d.yml", head + (f"data_collector:\n  {collector}" if collector else ""))
+    deployment = deployment_file.read(path)
+    assert {k: v for k, v in deployment.settings.items() if k.startswith("AML_DATA_COLLECTION")} == written
+    carried_over = any(
+        note.startswith("data_collector: the MLflow model's inputs and outputs are collected")
+        for note in deployment.notes
+    )
+    left_over = any(
+        note.strip().startswith("data_collector: AML_DATA_COLLECTION_* settings") for note in deployment.notes
+    )
+    assert carried_over == bool(written) and left_over == (collector is not None and not written)
+
+
+def test_a_sampling_rate_that_is_not_a_fraction_is_refused(tmp_path: Path) -> None:
+    from adapter.tools.importer import deployment_file
+
+    write(tmp_path / "model" / "MLmodel", "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n")
+    collector = "data_collector:\n  collections:\n    model_inputs:\n      enabled: 'True'\n  sampling_rate: 25\n"
+    path = write(tmp_path / "d.yml", NO_CODE_HEAD + collector)
+    with pytest.raises(deployment_file.Refused, match=r"data_collector.sampling_rate must be a number from 0 to 1"):
+        deployment_file.read(path)

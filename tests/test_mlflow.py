@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -198,7 +199,36 @@ def test_swagger_describes_input_data_and_params_from_the_signature(
     assert answer_shape.contradictions(documents["2"]["definitions"]["ServiceOutput"], answer) == []
 
 
+def collected(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """The data collection records in the log (what Application Insights gets)."""
+    from adapter.azureml.data_collection import MESSAGE_PREFIX
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "adapter.datacollection"]
+    return [json.loads(m[len(MESSAGE_PREFIX) :]) for m in messages if m.startswith(MESSAGE_PREFIX)]
+
+
+def test_nothing_is_collected_unless_the_app_asks_for_it(
+    no_code: Callable[..., InProcess], caplog: pytest.LogCaptureFixture
+) -> None:
+    """AML's MLflow script collects only for a deployment whose data_collector enables it; collection being on by
+    default in the adapter sent every no-code request's rows and predictions to Application Insights."""
+    caplog.set_level("INFO")
+    body = {"input_data": split(["x"], [[1.0], [2.0]])}
+    assert post(no_code("params"), body)[0] == 200
+    assert collected(caplog) == []
+    assert "Data collection is off for the MLflow model" in caplog.text
+    caplog.clear()
+    status, answer = post(no_code("params", AML_DATA_COLLECTION_LOG="true"), body)
+    assert status == 200
+    records = collected(caplog)
+    assert [(r["collection"], r["rows"]) for r in records] == [
+        ("model_inputs", [[1.0], [2.0]]),
+        ("model_outputs", [[row["y"], row["label"]] for row in answer]),
+    ]
+
+
 def test_inputs_and_outputs_are_collected(no_code: Callable[..., InProcess], tmp_path: Path) -> None:
+    """A collection folder asks for collection too."""
     target = no_code("params", AML_DATA_COLLECTION_DIR=str(tmp_path / "collected"))
     status, answer = post(target, {"input_data": split(["x"], [[1.0], [2.0]])})
     assert status == 200
@@ -286,6 +316,7 @@ def test_import_turns_a_no_code_deployment_into_an_app_that_answers_its_sample(
     assert (app / "models" / "iris-ncd" / "3" / "model" / "MLmodel").is_file() and not (app / "score.py").exists()
     values = json.loads((app / "local.settings.json").read_text())["Values"]
     assert values["AZUREML_ENTRY_SCRIPT"] == "mlflow_score_script.py" and values["MLFLOW_MODEL_FOLDER"] == "model"
+    assert "AML_DATA_COLLECTION_LOG" not in values  # no data_collector: nothing collected, as on AML
     lines = (app / "requirements.txt").read_text().splitlines()
     assert any(line.startswith("mlflow-skinny") for line in lines) and "lightgbm" in lines
     assert not any(line.startswith("mlflow=") for line in lines)
@@ -393,3 +424,97 @@ def test_import_of_a_registered_mlflow_model_takes_the_downloaded_folder(built: 
     (plain / "model.pkl").write_bytes(b"x")
     done = run_import(str(deployment), "--into", str(app), "--no-check", "--model", f"diabetes:5={plain}")
     assert done.returncode == 2 and "has no MLmodel file" in done.stderr
+
+
+def _without_hanging(call: Callable[[], Any], fifo: Path) -> list[Any]:
+    """`call()`'s result (or the exception it raised), or [] when it still waits after 10 s on the named pipe, which
+    is then opened for writing so that the stuck thread ends."""
+    import threading
+
+    found: list[Any] = []
+
+    def attempt() -> None:
+        try:
+            found.append(call())
+        except Exception as ex:
+            found.append(ex)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(10)
+        return []
+    return found
+
+
+COLUMNS_MLMODEL = (
+    "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n"
+    'signature:\n  inputs: \'[{"name": "a", "type": "double"}, {"name": "b", "type": "double"}]\'\n'
+    '  outputs: \'[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]\'\n'
+    "saved_input_example_info:\n  artifact_path: input_example.json\n  type: dataframe\n  pandas_orient: split\n"
+)
+
+
+def test_a_named_pipe_for_the_input_example_is_skipped_with_a_warning_and_the_signature_describes_the_api(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reading the example with read_text() waited for a writer forever: the script never imported, and every request
+    was a 503 "still starting" with nothing logged."""
+    model = tmp_path / "models" / "m" / "1" / "model"
+    model.mkdir(parents=True)
+    (model / "MLmodel").write_text(COLUMNS_MLMODEL)
+    os.mkfifo(model / "input_example.json")
+    info = mlflow_model.read(model)
+    assert _without_hanging(info.example_value, model / "input_example.json") == [None]
+    assert "The model's input example input_example.json cannot be read (input_example.json is not a regular " in (
+        caplog.text
+    )
+    target = InProcess({"AML_APP_ROOT": str(tmp_path), "MLFLOW_MODEL_FOLDER": "model"})
+    try:
+        reply = target.send(Request("GET", "/swagger.json"))
+        assert reply.status == 200, reply.body
+        example = reply.json()["definitions"]["ServiceInput"]["example"]["input_data"]
+        assert example["columns"] == ["a", "b"]  # the placeholder row built from the signature
+    finally:
+        target.stop()
+        os.environ.pop("MLFLOW_MODEL_FOLDER", None)
+
+
+def test_an_mlmodel_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "MLmodel")
+    found = _without_hanging(lambda: mlflow_model.read(tmp_path), tmp_path / "MLmodel")
+    assert len(found) == 1 and isinstance(found[0], mlflow_model.MLflowModelError), found
+    assert "is not a regular file: it is a named pipe (FIFO)" in str(found[0])
+
+
+def test_mlflow_runs_go_to_a_private_folder_of_each_process_and_a_set_tracking_uri_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runs folder was $TMPDIR/mlruns for every process of every user: readable by all, and another user could
+    make it first to read or plant runs."""
+    from urllib.parse import unquote, urlparse
+
+    from adapter.script import mlflow_process
+
+    def folder(uri: str) -> Path:
+        assert uri.startswith("file://"), uri
+        return Path(unquote(urlparse(uri).path))
+
+    mine = mlflow_process.default_tracking_uri()
+    assert mlflow_process.default_tracking_uri() == mine  # one folder for the whole process
+    private = folder(mine).parent  # MLflow makes `mlruns` inside it
+    info = private.stat()
+    assert private.is_dir() and stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.getuid()
+    program = "from adapter.script import mlflow_process\nprint(mlflow_process.default_tracking_uri())"
+    other = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
+    assert folder(other).parent.parent == private.parent and folder(other).parent != private
+    assert not folder(other).parent.exists()  # the other process's runs went with it
+    # An app's own MLFLOW_TRACKING_URI is left as it is.
+    (tmp_path / "score.py").write_text("def init():\n    pass\n\n\ndef run(data):\n    return data\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    mlflow_process.prepare(Settings.from_env({"AML_APP_ROOT": str(tmp_path)}))
+    assert os.environ["MLFLOW_TRACKING_URI"] == "http://tracking.example:5000"

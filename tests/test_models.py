@@ -157,6 +157,38 @@ def test_add_copies_files_and_folders_under_their_own_names_at_the_next_version(
     assert sorted(os.listdir(app / "models" / "clf")) == ["1", "2", "7", "8"]  # no staging folder left
 
 
+def unlistable(monkeypatch: pytest.MonkeyPatch, *folders: Path) -> None:
+    """Make listing `folders` fail as an unreadable folder does for a user other than root (tests run as root, who
+    reads everything, so chmod would prove nothing)."""
+    real = os.scandir
+    refused = {str(folder) for folder in folders}
+
+    def scandir(path: str | os.PathLike[str] | int = ".") -> object:
+        if not isinstance(path, int) and os.fspath(path) in refused:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize("unreadable", ["sub", "."])
+def test_add_refuses_a_model_folder_it_cannot_read_all_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unreadable: str
+) -> None:
+    """An unreadable subfolder (or the folder itself) was skipped without a word: the add reported a partial or an
+    empty model as bundled."""
+    app = tmp_path / "app"
+    app.mkdir()
+    folder = tmp_path / "export"
+    pickled(folder, "config.pkl", 1)
+    pickled(folder / "sub", "weights.pkl", 2)
+    unlistable(monkeypatch, folder / unreadable)
+    shown = "./" if unreadable == "." else "sub/"
+    with pytest.raises(BundleError, match=rf"The model folder {folder} has folders that cannot be read: {shown} "):
+        models.add(app, "clf", folder)
+    assert not (app / "models").exists()
+
+
 def test_add_never_overwrites(tmp_path: Path) -> None:
     source = pickled(tmp_path / "src", "model.pkl", 1)
     models.add(tmp_path, "m", source)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from test_import import CODE, V2_HEAD, app_copy, import_in_process, run_import, write
 from test_import import snapshot as snapshot_files
+from test_models import unlistable
 
 from adapter import models
 from adapter.tools import documents, terminal
@@ -548,6 +549,26 @@ def test_a_deployment_with_every_hostile_pattern_at_once_is_refused_in_one_line(
     one_line_refusal(done, "The code folder has symlinks")
     assert snapshot(tmp_path) == before
     nothing_ran(app, markers)
+
+
+def test_a_code_folder_with_an_unreadable_subfolder_is_refused_with_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """os.walk skipped an unreadable folder without a word, so the app got part of the code. Tests run as root, who
+    reads everything: listing the folder is made to fail as it does for another user."""
+    app = app_copy(tmp_path)
+    deployment = v2_input(tmp_path / "input")
+    write(tmp_path / "input" / "code" / "helpers" / "features.py", "X = 1\n")
+    before = snapshot(app)
+    unlistable(monkeypatch, tmp_path / "input" / "code" / "helpers")
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert (
+        err == "error: The code folder has folders that cannot be read: helpers/ (Permission denied); a copy "
+        "would leave out what they hold, so nothing is copied. Make them readable (or remove them) and try again.\n"
+    )
+    monkeypatch.undo()
+    assert snapshot(app) == before
 
 
 def test_check_shows_names_from_the_app_escaped() -> None:

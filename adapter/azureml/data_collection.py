@@ -89,6 +89,16 @@ class Config:
         )
 
 
+def requested(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the app asks for data collection in so many words: `AML_DATA_COLLECTION_LOG` set to a true value, or
+    `AML_DATA_COLLECTION_DIR` set. A score.py that collects is served with collection on by default (its author
+    wrote the `collect` calls); the no-code MLflow script, which has them in every deployment, collects only when
+    asked, as AML's collects only for a deployment whose `data_collector` enables it."""
+    env = os.environ if env is None else env
+    log = env.get("AML_DATA_COLLECTION_LOG", "").strip().lower()
+    return (bool(log) and log not in _FALSE) or bool(env.get("AML_DATA_COLLECTION_DIR", "").strip())
+
+
 def _rate(env: Mapping[str, str], name: str) -> float:
     text = env.get(name, "").strip()
     if not text:

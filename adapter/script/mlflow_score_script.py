@@ -13,7 +13,11 @@ of AML's MLflow inference images does (the contract is described in docs/mlflow.
   the model has none);
 - the answer is the prediction as JSON: a list for an array, records for a DataFrame; an error in the model or the
   data is the generic 500 of any failing `run()`;
-- inputs and outputs go to the `Collector`s `model_inputs` and `model_outputs` (data collection, when enabled).
+- inputs and outputs go to the `Collector`s `model_inputs` and `model_outputs` only when the app asks for data
+  collection (`AML_DATA_COLLECTION_LOG=true` or `AML_DATA_COLLECTION_DIR`; `import` writes the first for a deployment
+  whose `data_collector` enables them), as AML's script collects only when the deployment's `data_collector` does:
+  collection is otherwise on by default in the adapter, which would send every request's rows and predictions to
+  Application Insights.
 
 Importing reads only MLmodel (the signature, for the schema): MLflow itself is imported by `init()`, where the model is
 loaded, so describing the API never loads a model and a missing MLflow is an `init()` failure that says what to add.
@@ -37,6 +41,7 @@ from inference_schema.parameter_types.standard_py_parameter_type import Standard
 from inference_schema.schema_decorators import input_schema, output_schema
 
 from adapter import mlflow_model
+from adapter.azureml import data_collection
 from adapter.mlflow_model import Column, MLmodel, Signature
 
 logger = logging.getLogger("adapter")
@@ -110,6 +115,12 @@ class Scorer:
         logger.info("Loading the MLflow model in %s", self.info.folder)
         self.model = load_model(str(self.info.folder))
         self.takes_params = "params" in inspect.signature(self.model.predict).parameters
+        if not data_collection.requested():
+            logger.info(
+                "Data collection is off for the MLflow model (AML collects only with the deployment's data_collector): "
+                "set AML_DATA_COLLECTION_LOG=true to collect its inputs and outputs"
+            )
+            return
         try:
             from azureml.ai.monitoring import Collector
 

@@ -166,7 +166,12 @@ def _v2(path: Path, data: dict[str, Any], schema: str) -> AmlDeployment:
     settings.update({name: value for name, value in variables.items() if name not in settings})
     from adapter.tools.importer import hosting, refusals
 
-    carried = hosting.not_carried_over(data)
+    collection = hosting.mlflow_collection(data, path) if code_dir is None else {}
+    if collection:  # the deployment's own environment_variables win
+        settings.update({name: value for name, value in collection.items() if name not in variables})
+        shown = " ".join(f"{name}={value}" for name, value in collection.items())
+        notes.append(f"data_collector: the MLflow model's inputs and outputs are collected ({shown}).")
+    carried = hosting.not_carried_over(data, frozenset({"data_collector"} if collection else ()))
     if carried:
         notes.append("Not carried over (AML hosting settings), with what plays their part on Functions:")
         notes.extend(f"  {line}" for line in carried)

@@ -3,7 +3,10 @@ part where one does."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from adapter.tools.importer.deployment_file import Refused
 
 #: Deployment key -> what plays its part on Azure Functions.
 NOT_CARRIED = {
@@ -16,7 +19,7 @@ NOT_CARRIED = {
     "resources": "the plan's instance memory (Flex Consumption: --instance-memory)",
     "tags": "az functionapp update --set tags.NAME=VALUE, or az tag",
     "egress_public_network_access": "the Function App's virtual network integration",
-    "data_collector": "AML_DATA_COLLECTION (docs/data-collection.md)",
+    "data_collector": "AML_DATA_COLLECTION_* settings (docs/data-collection.md)",
     "request_settings.max_queue_wait_ms": "none: a request waits for a free run() slot until the scoring timeout",
     "request_settings.max_concurrent_requests_per_instance (beyond one process)": (
         "FUNCTIONS_WORKER_PROCESS_COUNT and PYTHON_THREADPOOL_THREAD_COUNT"
@@ -25,9 +28,37 @@ NOT_CARRIED = {
 }
 
 
-def not_carried_over(data: dict[str, Any]) -> list[str]:
-    """One line per hosting key the deployment sets."""
-    found = [f"{key}: {NOT_CARRIED[key]}" for key in NOT_CARRIED if key in data]
+#: The collections of AML's MLflow scoring script.
+MLFLOW_COLLECTIONS = ("model_inputs", "model_outputs")
+
+
+def mlflow_collection(data: dict[str, Any], path: Path) -> dict[str, str]:
+    """The settings that make the adapter's MLflow script collect, for a no-code deployment whose `data_collector`
+    enables `model_inputs` or `model_outputs` (AML's script collects nothing otherwise, nor does the adapter's),
+    with its `sampling_rate`; {} when it enables neither."""
+    collector = data.get("data_collector")
+    collections = collector.get("collections") if isinstance(collector, dict) else None
+    if not isinstance(collector, dict) or not isinstance(collections, dict):
+        return {}
+    enabled = [
+        name
+        for name in MLFLOW_COLLECTIONS
+        if isinstance(collections.get(name), dict) and str(collections[name].get("enabled")).lower() == "true"
+    ]
+    if not enabled:
+        return {}
+    settings = {"AML_DATA_COLLECTION_LOG": "true"}
+    rate = collector.get("sampling_rate")
+    if rate is not None:
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise Refused(f"{path}: data_collector.sampling_rate must be a number from 0 to 1, not {rate!r}.")
+        settings["AML_DATA_COLLECTION_SAMPLE_RATE"] = str(rate)
+    return settings
+
+
+def not_carried_over(data: dict[str, Any], carried: frozenset[str] = frozenset()) -> list[str]:
+    """One line per hosting key the deployment sets, but those in `carried`."""
+    found = [f"{key}: {NOT_CARRIED[key]}" for key in NOT_CARRIED if key in data and key not in carried]
     request = data.get("request_settings")
     if isinstance(request, dict) and "max_queue_wait_ms" in request:
         found.append(f"request_settings.max_queue_wait_ms: {NOT_CARRIED['request_settings.max_queue_wait_ms']}")
