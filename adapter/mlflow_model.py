@@ -27,6 +27,11 @@ READ_LIMIT = 16 << 20
 #: AML's name for its MLflow scoring script (AZUREML_ENTRY_SCRIPT in its MLflow images): naming it when the app has
 #: no file of that name selects the adapter's own.
 ENTRY_SCRIPT_NAME = "mlflow_score_script.py"
+#: Output schema keyword naming the positions of each row's list, in order: written for a 2-D answer whose columns
+#: the output signature names (a library flavor answers a list of class probabilities per row, not records), so a
+#: client (the Power Query function) can give each position its column. A vendor extension, valid in every OpenAPI
+#: version; a user's swagger file may declare it too.
+COLUMN_NAMES = "x-column-names"
 #: The adapter's no-code entry script.
 ADAPTER_SCRIPT = Path(__file__).resolve().parent / "script" / ENTRY_SCRIPT_NAME
 #: Where an MLmodel is looked for under AZUREML_MODEL_DIR: the folder itself, a registered folder inside a version

@@ -41,3 +41,11 @@ def swagger_document(
         },
         "components": {"schemas": {"In": body}},
     }
+
+
+def positional_answer(names: list[str], length: int | None = None) -> dict[str, Any]:
+    """An answer schema: a list per row of `length` numbers (that of `names` by default) whose positions `names`
+    names (`x-column-names`, as the MLflow script declares a library flavor's 2-D answer)."""
+    size = len(names) if length is None else length
+    row = {"type": "array", "items": {"type": "number"}, "minItems": size, "maxItems": size, "x-column-names": names}
+    return {"type": "array", "items": row}

@@ -2,8 +2,9 @@
 serves at `GET /powerquery.pq`, run by the M evaluator (tests/powerquery) against `adapter serve`, for Azure's two
 no-code examples (tests/mlflow_models.py: scikit-learn on the diabetes columns, a LightGBM booster on the iris
 columns). 2,000 shuffled rows of the models' own training data, 2 of them bad: every other row gets the prediction
-of MLflow's `predict()` for it, in its place, equal to scoring that row alone; the bad rows get error cells with
-the service's answer for them, found by splitting their batch (docs/powerbi.md)."""
+of MLflow's `predict()` for it, in its place, equal to scoring that row alone (the iris model's list of class
+probabilities per row as one number column per class, named by the output signature); the bad rows get error cells
+with the service's answer for them, found by splitting their batch (docs/powerbi.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from pq_evaluator import MError, apply, traffic
+from pq_evaluator import MError, apply_typed, traffic
 from targets import Serve
 
 ROWS = 2_000
@@ -38,6 +39,9 @@ class Model:
     bad: dict[int, tuple[str, Any, str]]
     #: 0-based position -> column left empty (null) in a row the model still scores.
     missing: dict[int, str]
+    #: The result columns: `Results` for one value per row, else one per output column the signature names (the
+    #: positions of each row's list).
+    results: list[str]
 
 
 # What each model refuses was found by asking the server: the signature casts a text cell to a double and fails
@@ -52,6 +56,7 @@ MODELS = {
             1_642: ("s5", None, "Input X contains NaN"),
         },
         missing={},
+        results=["Results"],
     ),
     "iris_lightgbm": Model(
         mlflow_models.iris_lightgbm,
@@ -62,6 +67,7 @@ MODELS = {
             1_642: ("sepal_width", "", "could not convert string to float: ''"),
         },
         missing={500: "petal_width"},
+        results=["0", "1", "2"],
     ),
 }
 
@@ -117,29 +123,33 @@ def test_the_served_function_scores_2000_shuffled_rows_in_place_and_names_the_2_
     assert function.status_code == 200
     columns, table = source_table(model)
     sent_before = traffic()
-    result_columns, scored = apply(function.text, columns, table)
+    result_columns, types, scored = apply_typed(function.text, columns, table)
     requests_sent = traffic() - sent_before
 
-    assert result_columns == [*columns, "Results"]
-    assert [row[:-1] for row in scored] == table  # every row, unchanged, in its place
+    assert result_columns == [*columns, *model.results]
+    assert types[len(columns) :] == ["number"] * len(model.results)
+    width = len(columns)
+    assert [row[:width] for row in scored] == table  # every row, unchanged, in its place
     good = [p for p in range(ROWS) if p not in model.bad]
     frame = pd.DataFrame([table[p][1:] for p in good], columns=model.columns, dtype=float)
     predicted = dict(zip(good, np.asarray(mlflow.pyfunc.load_model(str(path)).predict(frame)).tolist(), strict=True))
+    # A list per row (the class probabilities) is its positions' columns; one value, the Results column.
+    results = {p: row[width:] if len(model.results) > 1 else row[width] for p, row in enumerate(scored)}
     # Next rows mostly get different predictions, not in sorted order: results sorted, batched out of order or
     # shifted by a row could not match them.
     in_order = [json.dumps(predicted[p]) for p in good]
     changes = sum(a != b for a, b in zip(in_order, in_order[1:], strict=False))
     assert changes > len(good) // 2 and in_order != sorted(in_order)
     for position in good:
-        assert scored[position][-1] == pytest.approx(predicted[position], rel=1e-9), position
+        assert results[position] == pytest.approx(predicted[position], rel=1e-9), position
 
     for position, (column, value, reason) in model.bad.items():
-        cell = scored[position][-1]
-        assert isinstance(cell, MError), (position, cell)
         status, answer = alone(server, model.columns, table[position][1:])
         assert status == 500 and reason in answer["message"], (column, value, answer)
-        assert cell.message == f"Row {position + 1}: the scoring service answered HTTP 500: {answer['message']}"
-        assert cell.message.startswith(f"Row {position + 1}: {REFUSED}")
+        for cell in scored[position][width:]:
+            assert isinstance(cell, MError), (position, cell)
+            assert cell.message == f"Row {position + 1}: the scoring service answered HTTP 500: {answer['message']}"
+            assert cell.message.startswith(f"Row {position + 1}: {REFUSED}")
     # The batches, and for each bad row its batch split in halves down to it: about 2 log2(1000) requests more.
     assert BATCHES < requests_sent <= BATCHES + len(model.bad) * 2 * 10, requests_sent
 
@@ -147,4 +157,4 @@ def test_the_served_function_scores_2000_shuffled_rows_in_place_and_names_the_2_
     for position in [*random.Random(ROWS).sample(good, 20), *model.missing]:
         status, answer = alone(server, model.columns, table[position][1:])
         assert status == 200 and len(answer) == 1
-        assert scored[position][-1] == pytest.approx(answer[0], rel=1e-9), position
+        assert results[position] == pytest.approx(answer[0], rel=1e-9), position

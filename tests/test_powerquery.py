@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pq_documents import UNDECORATED, swagger_document
+from pq_documents import UNDECORATED, positional_answer, swagger_document
 from targets import ROOT, SCRIPTS, script_env
 
 from adapter.openapi import mtext, powerquery
@@ -139,6 +139,7 @@ def test_every_variant_parses_with_microsofts_parser(m_parser: Any, tmp_path: Pa
     weird = write_script(tmp_path / "weird", WEIRD_SOURCE)
     two = write_script(tmp_path / "two", TWO_TABLES_SOURCE)
     dates = write_script(tmp_path / "dates", DATETIME_SOURCE)
+    positional = positional_app(tmp_path / "positional", ["p0", "p1", "p2"])
     url = "https://my-app.azurewebsites.net/api/score"
     texts = {
         "sample": generate(ROOT),
@@ -154,6 +155,7 @@ def test_every_variant_parses_with_microsofts_parser(m_parser: Any, tmp_path: Pa
             SCRIPTS, "pq_undecorated.py", url=url, columns="id:integer,x:number,label:text"
         ),
         "pandas-orients": generate(SCRIPTS, "swagger_pandas_orients.py"),
+        "positional-results": generate(positional),
         **{shape: generate(SCRIPTS, shape, url=url) for shape in SHAPES},
     }
     result = m_parser(texts, tmp_path)
@@ -292,6 +294,66 @@ def test_date_time_columns_are_sent_to_the_microsecond_in_utc(tmp_path: Path) ->
 
 
 RECORDS = {"type": "array", "items": {"type": "object", "required": ["a"], "properties": {"a": {"type": "number"}}}}
+
+
+def positional_app(folder: Path, names: list[str], length: int | None = None) -> Path:
+    """An undecorated script whose swagger.json declares a list of numbers per row with named positions."""
+    folder.mkdir(parents=True)
+    (folder / "score.py").write_text(UNDECORATED)
+    body = {"type": "object", "properties": {"data": RECORDS}}
+    (folder / "swagger.json").write_text(json.dumps(swagger_document(body, positional_answer(names, length))))
+    return folder
+
+
+#: azureml-examples' lightgbm-iris: a Booster answering 3 class probabilities per row, its output columns named
+#: (by numbers, as its MLmodel writes them).
+IRIS_MLMODEL = (
+    "flavors:\n  python_function:\n    loader_module: mlflow.lightgbm\n"
+    'signature:\n  inputs: \'[{"name": "sepal_length", "type": "double"}, {"name": "petal_length", '
+    '"type": "double"}]\'\n  outputs: \'{outputs}\'\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("outputs", "fields"),
+    [
+        (
+            '[{"name": 0, "type": "double"}, {"name": 1, "type": "double"}, {"name": 2, "type": "double"}]',
+            ["0", "1", "2"],
+        ),
+        ('[{"type": "double"}, {"type": "double"}]', []),  # unnamed columns: a list column
+        ('[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 3]}}]', []),
+    ],
+)
+def test_an_mlflow_models_named_output_columns_name_the_positions_of_its_list_per_row(
+    outputs: str, fields: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library flavor answers a list per row (class probabilities) where the signature names columns: the plan
+    makes a record of those names of each row's list, expanded into a number column each; without names, or for a
+    tensor, the list stays a list."""
+    model = tmp_path / "models" / "iris"
+    model.mkdir(parents=True)
+    (model / "MLmodel").write_text(IRIS_MLMODEL.replace("{outputs}", outputs))
+    app = tmp_path / "app"
+    app.mkdir()
+    for name in ("AZUREML_MODEL_DIR", "MLFLOW_MODEL_FOLDER"):  # entry_script.load sets them: restored after
+        monkeypatch.setenv(name, "")
+    env = {"AML_APP_ROOT": str(app), "AZUREML_MODEL_DIR": str(tmp_path / "models"), "MLFLOW_MODEL_FOLDER": "iris"}
+    settings = Settings.from_env(env)
+    plan = powerquery.plan(settings, entry_script.load(settings))
+    assert plan.positional == bool(fields)
+    assert plan.result_fields == tuple((name, "type number") for name in fields)
+    text = powerquery.render(plan)
+    assert ('PositionNames = {"0", "1", "2"},' if fields else "PositionNames = null,") in text
+
+
+def test_a_users_document_names_the_positions_of_a_fixed_length_list_per_row(tmp_path: Path) -> None:
+    plan = plan_for(positional_app(tmp_path / "named", ["low", "high"]))
+    assert plan.positional and plan.result_fields == (("low", "type number"), ("high", "type number"))
+    # Names for another length than the list's, or repeated: the list stays a list.
+    for folder, names, length in (("longer", ["low", "high"], 3), ("twice", ["p", "p"], None)):
+        plan = plan_for(positional_app(tmp_path / folder, names, length))
+        assert not plan.positional and plan.result_fields == () and plan.result_type == "type list"
 
 
 def test_a_users_swagger_document_describes_the_table(tmp_path: Path) -> None:

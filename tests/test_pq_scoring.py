@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pq_evaluator import MError, apply, traffic
+from pq_evaluator import MError, apply, apply_typed, traffic
 from targets import ROOT, SCRIPTS, Serve, script_env
 
 from adapter.openapi import powerquery
@@ -381,3 +381,51 @@ def test_a_body_that_is_the_table_itself(tmp_path: Path) -> None:
             assert isinstance(out[4], MError)
         else:
             assert out[4] == pytest.approx(expected(row)["score"])
+
+
+def test_a_list_per_row_with_named_positions_becomes_typed_columns_and_a_wrong_length_an_error_cell(
+    tmp_path: Path,
+) -> None:
+    """A user's document declares a list of 3 numbers per row, its positions named (as the MLflow script declares a
+    library flavor's class probabilities): each becomes a number column, named as record fields are (`x` and `id`
+    are the table's own columns); a row answered with 2 values gets an error in its cells, and a null result nulls."""
+    from pq_documents import positional_answer, swagger_document
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "score.py").write_text(
+        "import json\n\n\ndef init():\n    pass\n\n\n"
+        "def run(data):\n    rows = json.loads(data) if isinstance(data, (str, bytes)) else data\n"
+        "    return [None if r['id'] == 7 else [r['x'], r['x'] * 2, r['id']][: 2 if r['id'] % 5 == 0 else 3]\n"
+        "            for r in rows]\n"
+    )
+    table = {"type": "array", "items": {"type": "object", "properties": {c: {} for c in ("id", "x", "label")}}}
+    document = swagger_document(table, positional_answer(["x", "double", "id"]))
+    (app / "swagger.json").write_text(json.dumps(document))
+    env = {"AML_APP_ROOT": str(app), "AZUREML_ENTRY_SCRIPT": "score.py"}
+    server = Serve(env, tmp_path / "serve.log")
+    try:
+        settings = Settings.from_env(env)
+        text = powerquery.generate(settings, entry_script.load(settings), server.base + "/score")
+        rows = source_rows(count=25, bad=())
+        sent_before = traffic()
+        columns, types, scored = apply_typed(text, ["name", "id", "x", "label"], [_records(r) for r in rows])
+        requests = traffic() - sent_before
+    finally:
+        server.stop()
+    assert columns == ["name", "id", "x", "label", "Results.x", "double", "Results.id"]
+    assert types[4:] == ["number", "number", "number"]
+    assert requests == 1  # a wrong-length row is the answer's problem, not a refused row: no batch is split
+    for position, (row, out) in enumerate(zip(rows, scored, strict=True), start=1):
+        assert out[:4] == _records(row)
+        if row["id"] == 7:
+            assert out[4:] == [None, None, None]
+        elif row["id"] % 5 == 0:
+            for cell in out[4:]:
+                assert isinstance(cell, MError)
+                assert cell.message == (
+                    f"Row {position}: the scoring service's result is a list of 2 values where the schema names 3 "
+                    "(x, double, id)."
+                )
+        else:
+            assert out[4:] == [row["x"], row["x"] * 2, row["id"]]

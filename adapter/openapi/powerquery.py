@@ -6,7 +6,8 @@ batches, in the body the schema describes (the table inside `Inputs` or on its o
 or NumPy rows; the script's other inputs and `GlobalParameters` from the function's optional parameters, by default
 the schema's example), retries a 503 from a cold instance (and a 429) honouring `Retry-After`, splits a batch the
 service refuses (400/500) until the refused rows are found, which get an error in their result cells, and returns
-the table with the results appended (record results expanded into typed columns), joined by position.
+the table with the results appended (record results expanded into typed columns, and so are lists whose positions
+the schema names), joined by position.
 
 What the function needs to know is a `Plan`, so tests can check the contract the M text follows. Only the script's
 import is needed: no `init()`. The M text comes from the template `score_table.pq` beside this module.
@@ -25,6 +26,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from adapter.mlflow_model import COLUMN_NAMES
 from adapter.openapi import answer_shape, mtext, swagger
 from adapter.settings import Settings
 
@@ -143,6 +145,9 @@ class Plan:
     #: Fields of a record result known from the schema, with the M type of their column (more are taken from the
     #: answers, untyped).
     result_fields: tuple[tuple[str, str], ...]
+    #: Each row's result is a list whose positions are `result_fields`, in order (the schema names them): made into
+    #: a record of those fields, and a list of another length into an error for its row.
+    positional: bool
     batch_size: int
     #: How the key travels: `x-functions-key`, or `Authorization: Bearer` (AML_SCORING_KEYS).
     auth: Auth
@@ -199,7 +204,7 @@ def plan(
         path, table_format, found, parameters = _table(service_input, table, read_columns=given is None)
     if given is not None:
         found = given
-    result_type, result_fields = _results(service_output)
+    result_type, result_fields, positional = _results(service_output)
     made = Plan(
         title=settings.service_name,
         table_path=path,
@@ -208,6 +213,7 @@ def plan(
         parameters=parameters,
         result_type=result_type,
         result_fields=result_fields,
+        positional=positional,
         batch_size=default_batch_size(found),
         auth="bearer" if settings.scoring_keys else "functions",
         url=url,
@@ -517,9 +523,10 @@ def _parameters(service_input: Mapping[str, Any], table_path: tuple[str, ...]) -
     return tuple(found)
 
 
-def _results(service_output: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The result's M type and, for record results, each field's: from `{"Results": [...]}`, `{"Results": {name:
-    [...]}}`, an object holding one list (MLflow's `predictions`) or a bare list."""
+def _results(service_output: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...], bool]:
+    """The result's M type, for record results each field's, and whether the results are lists whose positions the
+    schema names (those names are then the fields): from `{"Results": [...]}`, `{"Results": {name: [...]}}`, an
+    object holding one list (MLflow's `predictions`) or a bare list."""
     listed: Mapping[str, Any] = service_output
     properties = _properties(service_output)
     if service_output.get("type") == "object":
@@ -532,12 +539,29 @@ def _results(service_output: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, s
     items = _items(listed)
     fields = _properties(items) if items.get("type") == "object" else {}
     if fields:
-        return "type any", tuple(
-            (name, RESULT_TYPES.get(_word(sub, "type"), "type any")) for name, sub in fields.items()
+        return (
+            "type any",
+            tuple((name, RESULT_TYPES.get(_word(sub, "type"), "type any")) for name, sub in fields.items()),
+            False,
         )
     if items.get("type") == "array":
-        return "type list", ()
-    return RESULT_TYPES.get(_word(items, "type"), "type any"), ()
+        names = _position_names(items)
+        kind = RESULT_TYPES.get(_word(_items(items), "type"), "type any")
+        return "type list", tuple((name, kind) for name in names), bool(names)
+    return RESULT_TYPES.get(_word(items, "type"), "type any"), (), False
+
+
+def _position_names(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names of a row list's positions (`COLUMN_NAMES`), when they are distinct non-empty texts and the list's
+    length, where the schema gives one, is theirs; () otherwise (a list of unknown length stays a list)."""
+    names = row.get(COLUMN_NAMES)
+    if not (isinstance(names, list) and names and all(isinstance(n, str) and n for n in names)):
+        return ()
+    if len(set(names)) != len(names):
+        return ()
+    if any(row.get(bound, len(names)) != len(names) for bound in ("minItems", "maxItems")):
+        return ()
+    return tuple(names)
 
 
 def _check_writable(made: Plan) -> None:
@@ -655,6 +679,7 @@ def render(p: Plan) -> str:
         payload=_payload(p),
         result_type=p.result_type,
         result_field_types="{" + ", ".join(f"{{{mtext.text(n)}, {t}}}" for n, t in p.result_fields) + "}",
+        position_names=mtext.text_list([n for n, _ in p.result_fields]) if p.positional else "null",
         batch_size=p.batch_size,
         max_retries=MAX_RETRIES,
         retried=mtext.value(list(RETRIED_STATUSES)),

@@ -275,7 +275,29 @@ def _output_type(info: MLmodel) -> AbstractParameterType:
         return PandasParameterType(_column_sample(outputs, 0), enforce_shape=False, orient="records")
     frame = _column_sample(outputs, 1)
     row = frame.to_numpy()
-    return NumpyParameterType(row[:, 0] if len(outputs) == 1 else row, enforce_shape=False)
+    if len(outputs) == 1:
+        return NumpyParameterType(row[:, 0], enforce_shape=False)
+    if all(c.name is not None for c in outputs):
+        return NamedColumns(row, [str(c.name) for c in outputs])
+    return NumpyParameterType(row, enforce_shape=False)
+
+
+class NamedColumns(NumpyParameterType):  # type: ignore[misc]
+    """A 2-D answer whose columns the signature names: each row's list is declared with its length and the names of
+    its positions (`COLUMN_NAMES`), which inference-schema's array schema would lose, so a client can make columns
+    of them (the Power Query function does)."""
+
+    def __init__(self, sample: np.ndarray, names: list[str]) -> None:
+        super().__init__(sample, enforce_shape=False)
+        self.names = names
+
+    def input_to_swagger(self) -> dict[str, Any]:
+        schema: dict[str, Any] = super().input_to_swagger()
+        row = schema.get("items")
+        if isinstance(row, dict) and row.get("type") == "array":
+            row.update(minItems=len(self.names), maxItems=len(self.names))
+            row[mlflow_model.COLUMN_NAMES] = list(self.names)
+        return schema
 
 
 def schema_types(info: MLmodel) -> tuple[AbstractParameterType, AbstractParameterType, AbstractParameterType]:

@@ -8,7 +8,7 @@ the other named parameters from --arg (JSON values). The scored table is written
 a cell holding an error is written `#error: <message>`.
 
 Python API: `apply(pq_text, columns, rows, key=None, arguments=None) -> (columns, rows)`; error cells are
-`powerquery.m.values.MError` instances.
+`powerquery.m.values.MError` instances. `apply_table` (same arguments) returns the M table, with its columns' types.
 """
 
 from __future__ import annotations
@@ -38,6 +38,19 @@ def apply(
     """Evaluate `pq_text` to a function and call it with the table (`columns`, `rows` of Python values: None, bool,
     int/float, str, dates), `Key` = key and the other named parameters from `arguments` (JSON-like Python values).
     Returns the result table's columns and rows; a cell holding an M error is an `MError`."""
+    result = apply_table(pq_text, columns, rows, key=key, arguments=arguments)
+    return list(result.columns), [[from_m(cell) for cell in row] for row in result.rows]
+
+
+def apply_table(
+    pq_text: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: str | None = None,
+    arguments: Mapping[str, Any] | None = None,
+) -> MTable:
+    """`apply`, returning the M table itself (its columns' types in `types`)."""
     function = evaluate(pq_text)
     if not isinstance(function, MFunction):
         raise MError("Expression.Error", f"The document evaluates to a {kind_of(function)}, not a function.")
@@ -46,7 +59,7 @@ def apply(
     result = force(call(function, args))
     if not isinstance(result, MTable):
         raise MError("Expression.Error", f"The function returned a {kind_of(result)}, not a table.")
-    return list(result.columns), [[from_m(cell) for cell in row] for row in result.rows]
+    return result
 
 
 def _arguments(function: MFunction, table: MTable, key: str | None, named: Mapping[str, Any]) -> list[Any]:
