@@ -419,8 +419,17 @@ class FunctionsHost:
                 else:
                     self._inbox.put(message)
         except Exception:  # the stream ends when the worker exits or the server stops
-            if not self._closed:
-                raise
+            if self._closed or self._exited_soon():
+                return  # a worker that died is reported by _expect, with its output, to the test that drove it
+            raise
+
+    def _exited_soon(self) -> bool:
+        """Whether the worker process is gone (or goes within seconds): its stream breaks a moment before."""
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def _send(self, **content: Any) -> None:
         self._outbox.put(self.protos.StreamingMessage(request_id=self.request_id, **content))
