@@ -571,3 +571,37 @@ def test_a_script_step_that_never_ends_is_stopped_at_its_deadline_and_named(tmp_
 def test_the_step_timeout_must_be_a_positive_number(tmp_path: Path) -> None:
     done = run_check(ROOT, "--step-timeout", "0")
     assert done.returncode == 2 and "wants a number of seconds above 0, not '0'" in done.stderr
+
+
+@pytest.mark.parametrize("init_returns", [True, False], ids=["fine", "stopped-at-its-deadline"])
+def test_a_process_the_script_started_never_keeps_the_check_waiting(tmp_path: Path, init_returns: bool) -> None:
+    """init() forks a worker that outlives it (as a multiprocessing pool does) and inherits the pipe the steps come
+    back on: the check still ends, stopping the worker with the child, whether init() returned or was stopped."""
+    import threading
+
+    from adapter.tools.check import cli as check
+    from adapter.tools.check import probe as check_probe
+    from adapter.tools.check.report import Status
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    app = sample_app(tmp_path)
+    marker = tmp_path / "worker.pid"
+    after_fork = "" if init_returns else "    time.sleep(3600)\n"
+    (app / "score.py").write_text(
+        "import os, time\n\ndef init():\n    if os.fork() == 0:\n"
+        f"        open({str(marker)!r}, 'w').write(str(os.getpid()))\n        time.sleep(3600)\n        os._exit(0)\n"
+        f"{after_fork}\ndef run(data):\n    return data\n"
+    )
+    deadline = 60 if init_returns else 5
+    probe = check_probe.Probe(Path(sys.executable), app, ["--python", wheels.default_python()], step_timeout=deadline)
+    outcomes = {title: probe.next(title) for title, _ in check.SCRIPT_STEPS}
+    closing = threading.Thread(target=probe.close, daemon=True)
+    closing.start()
+    closing.join(timeout=120)
+    assert not closing.is_alive(), "close() still waits on the pipe the script's worker holds"
+    expected = Status.OK if init_returns else Status.FAIL
+    assert outcomes["init()"].status is expected, outcomes["init()"]
+    worker = int(marker.read_text())
+    state = Path(f"/proc/{worker}/status")
+    assert not state.exists() or "State:\tZ" in state.read_text()  # stopped (a zombie until init reaps it)

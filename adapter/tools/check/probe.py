@@ -10,12 +10,15 @@ file, shown only if the child dies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +27,8 @@ from adapter.tools.check.report import Outcome, Status
 
 STDERR_LINES = 12
 STEP_TIMEOUT_S = 600.0
+#: How long the child may take to exit once every step is read, and the reader thread to see the pipe close.
+CLOSE_WAIT_S = 10.0
 
 
 def encode(outcome: Outcome) -> str:
@@ -51,6 +56,9 @@ class Probe:
                 stdout=self.log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(write,),
+                # Its own process group: whatever the script starts (a multiprocessing worker inherits the pipe) is
+                # stopped with it, or the pipe would never close.
+                start_new_session=os.name != "nt",
             )
         finally:
             os.close(write)
@@ -58,7 +66,8 @@ class Probe:
         self.died: Outcome | None = None
         #: The child's lines as they come; "" once the pipe is closed.
         self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, name="check-probe-reader", daemon=True).start()
+        self.reader_thread = threading.Thread(target=self._read, name="check-probe-reader", daemon=True)
+        self.reader_thread.start()
 
     def _read(self) -> None:
         try:
@@ -72,10 +81,9 @@ class Probe:
         """The next step's outcome; once the child is gone, why (for the first step missing) and then skipped."""
         if self.died is not None:
             return Outcome.skip("the check's process in that environment stopped")
-        try:
-            line = self.lines.get(timeout=self.step_timeout)
-        except queue.Empty:
-            self.process.kill()
+        line = self._line()
+        if line is None:
+            self._stop()
             self.died = Outcome.fail(
                 f"{title} did not finish in {self.step_timeout:g} s: the check stopped it",
                 "A script that waits on something it cannot reach (a service, a lock, input) waits the same way on "
@@ -99,13 +107,35 @@ class Probe:
         )
         return self.died
 
+    def _line(self) -> str | None:
+        """The child's next line; "" once the pipe is closed, or once the child is gone while something it started
+        keeps the pipe open; None when the step's deadline passes first."""
+        deadline = time.monotonic() + self.step_timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                return self.lines.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                if self.process.poll() is not None:  # gone: what it wrote before has been read by now
+                    with contextlib.suppress(queue.Empty):
+                        return self.lines.get(timeout=min(left, 1.0))
+                    return ""
+        return None
+
+    def _stop(self) -> None:
+        """The child and everything it started (its process group), so the pipe closes."""
+        if os.name != "nt":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
     def close(self) -> None:
-        if self.died is not None and self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.reader.close()
+        if self.died is None:  # every step read: the child has nothing left to say, and exits
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=CLOSE_WAIT_S)
+        self._stop()
+        self.reader_thread.join(timeout=CLOSE_WAIT_S)
+        if not self.reader_thread.is_alive():  # else a process outside the group holds the pipe: closing the
+            self.reader.close()  # reader would wait for the thread's read, so the daemon thread keeps it
         self.log.close()
