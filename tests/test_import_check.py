@@ -719,3 +719,20 @@ def test_the_numpy_bound_goes_on_the_numpy_line_that_installs_on_the_chosen_pyth
         'numpy>=1.24,<2; python_version >= "3.10"',
         'numpy==1.21.6; python_version < "3.10"',
     ]
+
+
+def test_only_the_cuda_runtime_counts_as_a_gpu_build_and_a_cpu_torch_is_not_blamed() -> None:
+    """pynvml installs nvidia-ml-py (GPU counters, a few hundred KB): not a CUDA build; a torch already +cpu neither."""
+    counters = wheels._resolved(
+        "3.11", ["pynvml==12.0.0"], _pip_report(("pynvml", "12.0.0"), ("nvidia-ml-py", "12.1")), []
+    )
+    assert counters.cuda == () and wheels.cuda_advice(counters) is None
+    cpu_torch_beside_cuda = wheels._resolved(
+        "3.11",
+        ["torch==2.3.1+cpu", "cupy-cuda12x"],
+        _pip_report(("torch", "2.3.1+cpu"), ("cupy-cuda12x", "13.3.0"), ("nvidia-cuda-runtime-cu12", "12.4.127")),
+        [],
+    )
+    advice = wheels.cuda_advice(cpu_torch_beside_cuda)
+    assert advice is not None and advice.startswith("a requirement installs the CUDA build (1 nvidia-* packages")
+    assert "torch" not in advice

@@ -272,12 +272,21 @@ def check(requirements: Path, python: str) -> Outcome:
     return Outcome.warn(summary, *([gpu] if gpu else []), *unchecked, *have)
 
 
+#: NVIDIA's CUDA runtime wheels (`nvidia-cublas-cu12`, `nvidia-nccl-cu12`, `nvidia-cuda-runtime`...), not every
+#: `nvidia-` name: `nvidia-ml-py` (pynvml) is a small library that reads GPU counters.
+_CUDA_RUNTIME = re.compile(r"nvidia-(?:cu|nccl|nvtx|nvjitlink|nvshmem)|nvidia-.*-cu\d+$")
+
+
 def cuda_advice(resolution: Resolution) -> str | None:
     """Functions runs on CPU: a GPU build (PyPI's torch for Linux pulls the CUDA runtime, several GB) only makes the
     remote build slow and the app large. PyTorch publishes CPU builds on its own index."""
     if not resolution.cuda:
         return None
-    gpu = sorted(wheel.name for _, wheel in resolution.direct if wheel and wheel.name in CPU_INDEXES)
+    gpu = sorted(
+        wheel.name
+        for _, wheel in resolution.direct
+        if wheel and wheel.name in CPU_INDEXES and "+cpu" not in wheel.version  # a +cpu build pulls no CUDA
+    )
     which = ", ".join(gpu) or "a requirement"
     advice = (
         f"{which} installs the CUDA build ({len(resolution.cuda)} nvidia-* packages, several GB), but Azure Functions "
@@ -364,7 +373,7 @@ def _resolved(python: str, lines: list[str], report: dict[str, Any], missing: li
         wheels[name] = Wheel(name, str(meta.get("version", "")), file)
     direct = tuple((line, wheels.get(_name_of(line) or "")) for line in lines if not line.startswith("-"))
     named = {_name_of(line) for line, _ in direct}
-    cuda = tuple(sorted(name for name in wheels if name.startswith("nvidia-")))
+    cuda = tuple(sorted(name for name in wheels if _CUDA_RUNTIME.match(name)))
     return Resolution(python, direct, len(wheels.keys() - named), tuple(missing), cuda=cuda)
 
 
