@@ -913,6 +913,58 @@ def test_paths_the_deployment_spells_out_and_links_inside_its_folder_are_importe
     assert (app / "score.py").read_text() == SCORE + "# v1\n" and not (app / "score.py").is_symlink()
 
 
+@pytest.mark.parametrize("case", ["code folder", "model folder"])
+def test_a_dot_dot_after_a_link_is_checked_as_the_path_that_is_copied(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    # The OS reads `x/../b` through the link (x -> p/q, so `..` is p, and p/b is a real folder), but the copy takes
+    # the path as written with `x/..` removed: the folder's own `b`, a link out to the keys. The check must see that.
+    app = app_copy(tmp_path)
+    folder = tmp_path / "input"
+    secret = write(tmp_path / "secret" / "id_rsa", "PRIVATE KEY\n").parent
+    write(secret / "score.py", SCORE)
+    write(folder / "p" / "b" / "score.py", SCORE)
+    (folder / "p" / "q").mkdir()
+    (folder / "x").symlink_to(folder / "p" / "q")
+    (folder / "b").symlink_to(Path("..") / "secret")
+    write(folder / "code" / "score.py", SCORE)
+    if case == "code folder":
+        text = V2_HEAD + "code_configuration:\n  code: x/../b\n  scoring_script: score.py\n"
+    else:
+        text = V2_HEAD + CODE + "model:\n  name: m\n  path: x/../b\n"
+    deployment = write(folder / "d.yml", text)
+    before = snapshot(tmp_path)
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 2 and out == "", out
+    assert f" leads through the symlink {folder / 'b'} to {secret}" in err and err.count("\n") == 1, err
+    assert snapshot(tmp_path) == before
+
+
+def test_an_absolute_path_through_a_link_of_the_machine_is_imported_and_one_through_the_folder_is_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Links outside the deployment file's folder are the machine's (/tmp -> /private/tmp, a home on another disk):
+    # a path spelled out through them is the user's, and the report shows where it leads.
+    app = app_copy(tmp_path)
+    write(tmp_path / "realdata" / "m" / "weights.json", "{}")
+    (tmp_path / "machinelink").symlink_to(tmp_path / "realdata")
+    folder = tmp_path / "input"
+    write(folder / "code" / "score.py", SCORE)
+    spelled = tmp_path / "machinelink" / "m"
+    deployment = write(folder / "d.yml", V2_HEAD + CODE + f"model:\n  name: m\n  path: {spelled}\n")
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check")
+    assert code == 0, err
+    assert f"Model: {spelled} (resolved: {tmp_path / 'realdata' / 'm'}) ->" in out
+    assert (app / "models" / "m" / "1" / "m" / "weights.json").is_file()
+    # The same path spelled out through a link that sits in the deployment's folder is still that link.
+    write(tmp_path / "home" / ".ssh" / "id_rsa", "PRIVATE KEY\n")
+    (folder / "keys").symlink_to(tmp_path / "home" / ".ssh")
+    deployment = write(folder / "d.yml", V2_HEAD + CODE + f"model:\n  name: k\n  path: {folder / 'keys'}\n")
+    code, out, err = import_in_process(capsys, str(deployment), "--into", str(app), "--no-check", "--replace")
+    assert code == 2 and out == "", out
+    assert f" leads through the symlink {folder / 'keys'} to {tmp_path / 'home' / '.ssh'}" in err, err
+
+
 # Printed commands run nothing but themselves when pasted
 
 

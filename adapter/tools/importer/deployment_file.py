@@ -237,8 +237,7 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
         name = _name(str(model.get("name") or "MODEL"), path)
         version = model.get("version")
         return [ModelSource(name, _version(version, path) if version is not None else None, reference=where)]
-    local = base / where
-    _not_linked_out(base, where, "model.path", path)
+    local = _named_path(base, where, "model.path", path)
     if not local.exists():
         raise Refused(f"{path}: model.path {where} does not exist (looked for {local}).")
     if not (local.is_file() or local.is_dir()):
@@ -249,7 +248,7 @@ def _v2_models(base: Path, model: object, path: Path) -> list[ModelSource]:
     except models.BundleError as ex:
         raise Refused(f"{path}: {ex}") from None
     version = model.get("version")
-    return [ModelSource(name, _version(1 if version is None else version, path), path=Path(os.path.abspath(local)))]
+    return [ModelSource(name, _version(1 if version is None else version, path), path=local)]
 
 
 def _registered(reference: str, path: Path) -> ModelSource:
@@ -398,55 +397,51 @@ def _v1(path: Path, data: dict[str, Any]) -> AmlDeployment:
 
 
 def _folder(base: Path, relative: str, what: str, path: Path) -> Path:
-    folder = base / relative
-    _not_linked_out(base, relative, what, path)
+    folder = _named_path(base, relative, what, path)
     if not folder.is_dir():
         raise Refused(f"{what} {relative} is not a folder (looked for {folder}).")
-    return Path(os.path.abspath(folder))
+    return folder
 
 
 def _existing_file(base: Path, relative: str, what: str, path: Path) -> Path:
-    file = base / relative
-    _not_linked_out(base, relative, what, path)
+    file = _named_path(base, relative, what, path)
     if os.path.exists(file) and not file.is_file():
         raise Refused(f"{path}: {what} {relative} is not a regular file (looked for {file}); it is not opened.")
     if not file.is_file():
         raise Refused(f"{path}: {what} {relative} does not exist (looked for {file}).")
-    return Path(os.path.abspath(file))
+    return file
 
 
-def _not_linked_out(base: Path, relative: str, what: str, path: Path) -> None:
-    """Refuse `relative` (from `base`) when a symlink on its way leads out of the deployment file's folder.
+def _named_path(base: Path, relative: str, what: str, path: Path) -> Path:
+    """The absolute path `relative` (from `base`) names, the one that is checked, reported and copied; refused when
+    a symlink on its way that sits in the deployment file's folder leads out of that folder.
 
-    trees.walk checks what is inside a code or model folder; this checks the path to it. A `code -> ~/.ssh` link
-    beside the deployment file would otherwise copy the keys into the app, named as an innocent folder. A path the
-    file spells out (`../../shared/src`, `/data/model`) stays allowed: it shows in the file and in the report. Links
-    above the deployment file's own folder (`/tmp` on macOS) are the machine's, not the deployment's.
+    It is normalised as the copy and the report take it (`x/../b` is the folder's own `b`, whatever `x` links to), so
+    the links checked are the links the copy goes through. trees.walk checks what is inside a code or model folder;
+    this checks the path to it. A `code -> ~/.ssh` link beside the deployment file would otherwise copy the keys into
+    the app, named as an innocent folder. A path the file spells out (`../../shared/src`, `/data/model`) stays
+    allowed, through whatever links the machine has outside the folder (`/tmp -> /private/tmp` on macOS, a home on
+    another disk): it shows in the file, and the report prints where it resolves.
     """
+    named = Path(os.path.abspath(base / relative))
     boundary = path.parent.resolve()
-    ancestors = {*Path(os.path.abspath(path.parent)).parents, *boundary.parents}
-    written = Path(relative)
-    current = Path(written.anchor) if written.is_absolute() else base.resolve()
-    links: list[Path] = []
-    for part in written.parts[1:] if written.is_absolute() else written.parts:
-        if part == "..":
-            current = current.parent
-            continue
-        step = current / part
-        if step.is_symlink():
-            if step not in ancestors:
-                links.append(step)
-            try:
-                current = step.resolve(strict=False)
-            except (OSError, RuntimeError):  # a loop: nothing there to copy; the existence checks say so
-                return
-        else:
-            current = step
-    if links and not current.is_relative_to(boundary):
+    try:
+        link = next(filter(lambda step: _placed_link(step, boundary), [named, *named.parents][::-1]), None)
+        real = named.resolve(strict=False)
+    except (OSError, RuntimeError):  # a loop: nothing there to copy; the existence checks say so
+        return named
+    if link is not None and not real.is_relative_to(boundary):
         raise Refused(
-            f"{path}: {what} {relative} leads through the symlink {links[0]} to {current}, outside {path.parent}: "
+            f"{path}: {what} {relative} leads through the symlink {link} to {real}, outside {path.parent}: "
             "a link there would copy whatever it points at (your keys) into the app; give the real path instead."
         )
+    return named
+
+
+def _placed_link(step: Path, boundary: Path) -> bool:
+    """Whether `step` is a symlink placed in the deployment file's folder (its parent resolves inside it); links
+    elsewhere are the machine's."""
+    return step.is_symlink() and step.parent.resolve().is_relative_to(boundary)
 
 
 def _file_inside(folder: Path, relative: str, what: str) -> str:
