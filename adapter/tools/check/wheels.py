@@ -265,7 +265,6 @@ def check(requirements: Path, python: str) -> Outcome:
     unchecked = [f"not checked: {line}" for line in left_out]
     if left_out:
         unchecked.append("The remote build installs these lines as written, which may build and run a package's code.")
-    if left_out:
         summary += f"; {len(left_out)} line(s) not checked"
     if gpu is not None:
         summary += "; a GPU build among them"
